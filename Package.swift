@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// A built-in plugin: one target under `plugins/<kind>-<name>/`, depending on the core (and a C library at most).
+func plugin(_ name: String, _ path: String, _ extra: [Target.Dependency] = []) -> Target {
+    .target(name: name, dependencies: ["KuraCore"] + extra, path: "plugins/\(path)")
+}
+
+let pluginTargets: [Target] = [
+    plugin("InputFile", "input-file"),
+    plugin("DecoderGzip", "decoder-gzip", ["CZlib"]),
+    plugin("DecoderBzip2", "decoder-bzip2", ["CBzip2"]),
+    plugin("ParserCSV", "parser-csv"),
+    plugin("ParserJSON", "parser-json"),
+    plugin("FilterRename", "filter-rename"),
+    plugin("FilterRemoveColumns", "filter-remove_columns"),
+    plugin("FormatterCSV", "formatter-csv"),
+    plugin("FormatterJSONL", "formatter-jsonl"),
+    plugin("EncoderGzip", "encoder-gzip", ["CZlib"]),
+    plugin("OutputNull", "output-null"),
+    plugin("OutputStdout", "output-stdout"),
+    plugin("OutputFile", "output-file"),
+    plugin("OutputSQLite", "output-sqlite", ["CSQLite"]),
+]
+
+let package = Package(
+    name: "kura",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kura", targets: ["kura"]),
+        .library(name: "KuraCore", targets: ["KuraCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "KuraCore"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .target(
+            name: "KuraBuiltins",
+            dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
+        .target(name: "KuraRuntime", dependencies: ["KuraCore", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "kura",
+            dependencies: [
+                "KuraCore", "KuraRuntime", "KuraBuiltins",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
+        .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore", "KuraTestSupport"]),
+        .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
+        .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "KuraTestSupport"]),
+        .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "KuraTestSupport"]),
+        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
+        .testTarget(
+            name: "KuraRuntimeTests",
+            dependencies: ["KuraRuntime", "KuraBuiltins", "KuraTestSupport"]),
+    ] + pluginTargets,
+    swiftLanguageModes: [.v5]
+)
