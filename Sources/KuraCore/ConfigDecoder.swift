@@ -15,18 +15,9 @@ public struct ConfigDecoder {
         throws -> T
     {
         let tracker = AccessTracker()
+        let value: T
         do {
-            let value = try T(from: NodeDecoder(node: node, codingPath: [], tracker: tracker))
-            if let unknown = tracker.firstUnknownKey(in: node, path: "", ignored: ignoredKeys) {
-                var err = ConfigError(
-                    path: join(path, unknown.path), mark: unknown.mark, file: file,
-                    "unknown key '\(unknown.key)'",
-                    fix: unknown.suggestion.map { "did you mean '\($0)'?" }
-                        ?? "valid keys here are: \(unknown.known.sorted().joined(separator: ", "))")
-                if unknown.known.isEmpty { err.fix = "remove it" }
-                throw err
-            }
-            return value
+            value = try T(from: NodeDecoder(node: node, codingPath: [], tracker: tracker))
         } catch var error as ConfigError {
             if error.mark == nil { error.mark = node.nearestMark(error.path) ?? node.mark }
             error.path = join(path, error.path)
@@ -35,6 +26,16 @@ public struct ConfigDecoder {
         } catch let error as DecodingError {
             throw translate(error, node: node, base: path, file: file)
         }
+        if let unknown = tracker.firstUnknownKey(in: node, path: "", ignored: ignoredKeys) {
+            var err = ConfigError(
+                path: join(path, unknown.path), mark: unknown.mark, file: file,
+                "unknown key '\(unknown.key)'",
+                fix: unknown.suggestion.map { "did you mean '\($0)'?" }
+                    ?? "valid keys here are: \(unknown.known.sorted().joined(separator: ", "))")
+            if unknown.known.isEmpty { err.fix = "remove it" }
+            throw err
+        }
+        return value
     }
 
     private func join(_ a: String, _ b: String) -> String {

@@ -1,0 +1,500 @@
+import KuraCore
+
+/// The incremental CSV parser for one file: tokenizes records (quotes, escapes, multi-line fields), converts the
+/// fields straight from bytes into a `PageBuilder`, and rejects what it cannot read with the reason and location.
+///
+/// Bytes that do not yet form a whole record are kept until the next `push`; a quoted field that runs past
+/// `max_quoted_size_limit` or to the end of the input rejects only the record's first line, and parsing resumes at
+/// the next line, so one stray quote never swallows the rest of a file.
+final class CSVRecordParser: RecordParser {
+    let options: CSVParserPlugin.Options
+    let schema: Schema
+    let converters: [FieldConverter]
+    let file: String
+    let logger: Logger
+
+    // Dialect, flattened for the hot loop.
+    let delim0: UInt8
+    let delimRest: [UInt8]
+    let quote: Int  // -1 when none
+    let escape: Int  // -1 when none
+    let acceptCR: Bool
+    let acceptLF: Bool
+    let acceptCRLF: Bool
+    let newlineBytes: [UInt8]
+    let strayQuotes: Bool
+    let trim: Bool
+    let comment: [UInt8]?
+    let nullString: [UInt8]?
+
+    /// Unconsumed input.
+    var buffer: [UInt8] = []
+    /// Physical lines consumed before `buffer`.
+    var linesConsumed = 0
+    /// Bytes consumed before `buffer`.
+    var bytesConsumed: Int64 = 0
+    var headerLinesLeft: Int
+    var bomChecked = false
+    var builder: PageBuilder
+
+    // Fields of the record being read: byte ranges into the buffer, or into `scratch` when unescaped.
+    var fieldStart: [Int] = []
+    var fieldEnd: [Int] = []
+    var fieldFlags: [UInt8] = []  // bit 0: quoted, bit 1: in scratch
+    var scratch: [UInt8] = []
+
+    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger) {
+        self.options = options
+        self.schema = schema
+        self.converters = converters
+        self.file = file
+        self.logger = logger
+        delim0 = options.delimiter[0]
+        delimRest = Array(options.delimiter.dropFirst())
+        quote = options.quote.map(Int.init) ?? -1
+        escape = options.escape.map(Int.init) ?? -1
+        switch options.lineDelimiterRecognized {
+        case nil: (acceptCR, acceptLF, acceptCRLF) = (true, true, true)
+        case .CRLF?: (acceptCR, acceptLF, acceptCRLF) = (false, false, true)
+        case .LF?: (acceptCR, acceptLF, acceptCRLF) = (false, true, false)
+        case .CR?: (acceptCR, acceptLF, acceptCRLF) = (true, false, false)
+        }
+        newlineBytes = options.newline.bytes
+        strayQuotes = options.quotesInQuotedFields == .acceptStrayQuotes
+        trim = options.trimIfNotQuoted
+        comment = options.commentLineMarker
+        nullString = options.nullString
+        headerLinesLeft = options.skipHeaderLines
+        builder = PageBuilder(schema: schema, capacity: 4096)
+        fieldStart.reserveCapacity(schema.count + 4)
+        fieldEnd.reserveCapacity(schema.count + 4)
+        fieldFlags.reserveCapacity(schema.count + 4)
+    }
+
+    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
+        if chunk.isEmpty { return }
+        buffer.append(contentsOf: chunk)
+        try process(final: false, sink: sink)
+    }
+
+    func finish(to sink: RecordSink) throws {
+        try process(final: true, sink: sink)
+        if builder.rowCount > 0 { try sink.emit(builder.build()) }
+    }
+
+    // MARK: - Driving
+
+    /// What scanning one record found.
+    enum Scan {
+        /// More bytes are needed.
+        case incomplete
+        /// An empty or comment line, ending at `end`.
+        case skip(end: Int)
+        /// A record whose fields are in `fieldStart`/`fieldEnd`/`fieldFlags`, ending at `end`, spanning `lines` lines.
+        case record(end: Int, lines: Int)
+        /// A record that cannot be tokenized: reject its first line (ending at `lineEnd`).
+        case broken(DataErrorCode, String, lineEnd: Int)
+    }
+
+    func process(final: Bool, sink: RecordSink) throws {
+        var pos = 0
+        defer {
+            if pos > 0 {
+                buffer.removeFirst(pos)
+                bytesConsumed += Int64(pos)
+            }
+        }
+        let count = buffer.count
+        if !bomChecked {
+            if count < 3 && !final && buffer.elementsEqual([0xEF, 0xBB, 0xBF].prefix(count)) { return }
+            bomChecked = true
+            if count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { pos = 3 }
+        }
+        while pos < count {
+            if headerLinesLeft > 0 {
+                guard let end = buffer.withUnsafeBufferPointer({ physicalLineEnd($0, from: pos, final: final) }) else { return }
+                headerLinesLeft -= 1
+                linesConsumed += 1
+                pos = end
+                continue
+            }
+            let scan = buffer.withUnsafeBufferPointer { scanRecord($0, from: pos, final: final) }
+            switch scan {
+            case .incomplete:
+                return
+            case .skip(let end):
+                linesConsumed += 1
+                pos = end
+            case .record(let end, let lines):
+                try convertRecord(start: pos, end: end, lines: lines, sink: sink)
+                linesConsumed += lines
+                pos = end
+            case .broken(let code, let message, let lineEnd):
+                try rejectRaw(code, message, column: nil, start: pos, end: lineEnd, sink: sink)
+                linesConsumed += 1
+                pos = lineEnd
+            }
+        }
+    }
+
+    /// The end (after the line break) of the physical line starting at `from`, or nil if more bytes are needed.
+    func physicalLineEnd(_ p: UnsafeBufferPointer<UInt8>, from: Int, final: Bool) -> Int? {
+        var i = from
+        let n = p.count
+        while i < n {
+            let c = p[i]
+            if c == 10 && acceptLF { return i + 1 }
+            if c == 13 {
+                if i + 1 >= n && !final && acceptCRLF { return nil }
+                if i + 1 < n && p[i + 1] == 10 && acceptCRLF { return i + 2 }
+                if acceptCR { return i + 1 }
+            }
+            i += 1
+        }
+        return final ? n : nil
+    }
+
+    /// Length of the line break at `i` (0 if none, -1 if a CR at the end of the buffer needs one more byte).
+    @inline(__always)
+    func lineBreak(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, final: Bool) -> Int {
+        let c = p[i]
+        if c == 10 { return acceptLF ? 1 : 0 }
+        if c == 13 {
+            if i + 1 < p.count {
+                if p[i + 1] == 10 && acceptCRLF { return 2 }
+                return acceptCR ? 1 : 0
+            }
+            if final { return acceptCR ? 1 : 0 }
+            return acceptCRLF ? -1 : (acceptCR ? 1 : 0)
+        }
+        return 0
+    }
+
+    /// Whether the delimiter starts at `i` (nil when more bytes are needed to tell).
+    @inline(__always)
+    func delimiterAt(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, final: Bool) -> Bool? {
+        if p[i] != delim0 { return false }
+        if delimRest.isEmpty { return true }
+        let n = p.count
+        for (k, b) in delimRest.enumerated() {
+            if i + 1 + k >= n { return final ? false : nil }
+            if p[i + 1 + k] != b { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    func addField(_ start: Int, _ end: Int, _ flags: UInt8) {
+        fieldStart.append(start)
+        fieldEnd.append(end)
+        fieldFlags.append(flags)
+    }
+
+    /// Tokenizes the record starting at `start`.
+    func scanRecord(_ p: UnsafeBufferPointer<UInt8>, from start: Int, final: Bool) -> Scan {
+        let n = p.count
+        fieldStart.removeAll(keepingCapacity: true)
+        fieldEnd.removeAll(keepingCapacity: true)
+        fieldFlags.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        var lines = 1
+
+        // Empty line or comment line.
+        let lb0 = lineBreak(p, start, final: final)
+        if lb0 < 0 { return .incomplete }
+        if lb0 > 0 { return .skip(end: start + lb0) }
+        if let comment, p[start] == comment[0] {
+            if start + comment.count > n && !final { return .incomplete }
+            if start + comment.count <= n && zip(comment, p[start..<start + comment.count]).allSatisfy({ $0 == $1 }) {
+                guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
+                return .skip(end: end)
+            }
+        }
+        let dlen = 1 + delimRest.count
+        let q = quote, e = escape
+        var i = start
+        var firstLineEnd = -1  // end of the record's first physical line, once known
+
+        func brokenAtFirstLine(_ code: DataErrorCode, _ msg: String) -> Scan {
+            if firstLineEnd < 0 {
+                guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
+                firstLineEnd = end
+            }
+            return .broken(code, msg, lineEnd: firstLineEnd)
+        }
+
+        fieldLoop: while true {
+            // Start of a field.
+            var fs = i
+            if trim { while fs < n && p[fs] == 32 { fs += 1 } }
+            if fs < n && Int(p[fs]) == q {
+                // Quoted field.
+                i = fs + 1
+                var segStart = i
+                var inScratch = false
+                let scratchBase = scratch.count
+                var size = 0
+                while true {
+                    if i >= n {
+                        if !final { return .incomplete }
+                        return brokenAtFirstLine(
+                            .unterminatedQuote,
+                            "a quoted field is not closed before the end of the file; close the quote, or set quote: null if quotes are data")
+                    }
+                    let c = p[i]
+                    if Int(c) == q {
+                        // Needs the next one or two bytes.
+                        if i + 1 >= n && !final { return .incomplete }
+                        let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
+                        var nextIsEnd = next < 0
+                        if !nextIsEnd {
+                            let lb = lineBreak(p, i + 1, final: final)
+                            if lb < 0 { return .incomplete }
+                            guard let d = delimiterAt(p, i + 1, final: final) else { return .incomplete }
+                            nextIsEnd = lb > 0 || d
+                        }
+                        var nextNextIsEnd = true
+                        if next == q && strayQuotes {
+                            if i + 2 >= n && !final { return .incomplete }
+                            if i + 2 < n {
+                                let lb = lineBreak(p, i + 2, final: final)
+                                if lb < 0 { return .incomplete }
+                                guard let d = delimiterAt(p, i + 2, final: final) else { return .incomplete }
+                                nextNextIsEnd = lb > 0 || d
+                            }
+                        }
+                        if next == q && (!strayQuotes || !nextNextIsEnd) {
+                            // A doubled quote stands for one quote.
+                            if !inScratch {
+                                inScratch = true
+                            }
+                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i + 1]))
+                            i += 2
+                            segStart = i
+                            size += 1
+                        } else if strayQuotes && !nextIsEnd {
+                            i += 1  // a stray quote is data
+                            size += 1
+                        } else {
+                            // Closing quote.
+                            if inScratch {
+                                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
+                                addField(scratchBase, scratch.count, 3)
+                            } else {
+                                addField(segStart, i, 1)
+                            }
+                            i += 1
+                            while i < n && p[i] == 32 { i += 1 }
+                            if i >= n {
+                                if !final { return .incomplete }
+                                break fieldLoop
+                            }
+                            let lb = lineBreak(p, i, final: final)
+                            if lb < 0 { return .incomplete }
+                            if lb > 0 {
+                                i += lb
+                                break fieldLoop
+                            }
+                            guard let d = delimiterAt(p, i, final: final) else { return .incomplete }
+                            if d {
+                                i += dlen
+                                continue fieldLoop
+                            }
+                            return brokenAtFirstLine(
+                                .invalidQuote,
+                                "unexpected character after the closing quote of field \(fieldStart.count); put the whole field in quotes and double any quote inside it, or set quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS"
+                            )
+                        }
+                    } else if Int(c) == e {
+                        if i + 1 >= n && !final { return .incomplete }
+                        let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
+                        if next == q || next == e {
+                            inScratch = true
+                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
+                            scratch.append(UInt8(next))
+                            i += 2
+                            segStart = i
+                        } else {
+                            i += 1
+                        }
+                        size += 1
+                    } else if c == 10 || c == 13 {
+                        let lb = lineBreak(p, i, final: final)
+                        if lb < 0 { return .incomplete }
+                        if lb == 0 {
+                            i += 1
+                            size += 1
+                        } else {
+                            if firstLineEnd < 0 { firstLineEnd = i + lb }
+                            inScratch = true
+                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
+                            scratch.append(contentsOf: newlineBytes)
+                            i += lb
+                            segStart = i
+                            lines += 1
+                            size += newlineBytes.count
+                        }
+                    } else {
+                        i += 1
+                        size += 1
+                    }
+                    if size > options.maxQuotedSizeLimit {
+                        return brokenAtFirstLine(
+                            .lineTooLong,
+                            "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit"
+                        )
+                    }
+                }
+            }
+            // Unquoted field: scan to the delimiter or the line end.
+            i = fs
+            let vs = trim ? fs : i
+            while i < n {
+                let c = p[i]
+                if c == delim0 {
+                    guard let d = delimiterAt(p, i, final: final) else { return .incomplete }
+                    if d {
+                        var ve = i
+                        if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
+                        addField(vs, ve, 0)
+                        i += dlen
+                        continue fieldLoop
+                    }
+                } else if c == 10 || c == 13 {
+                    let lb = lineBreak(p, i, final: final)
+                    if lb < 0 { return .incomplete }
+                    if lb > 0 {
+                        var ve = i
+                        if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
+                        addField(vs, ve, 0)
+                        i += lb
+                        break fieldLoop
+                    }
+                }
+                i += 1
+            }
+            if !final { return .incomplete }
+            var ve = i
+            if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
+            addField(vs, ve, 0)
+            break fieldLoop
+        }
+        return .record(end: i, lines: lines)
+    }
+
+    // MARK: - Conversion
+
+    func convertRecord(start: Int, end: Int, lines: Int, sink: RecordSink) throws {
+        let columns = schema.count
+        let fields = fieldStart.count
+        if fields < columns && !options.allowOptionalColumns {
+            try rejectRaw(
+                .tooFewColumns,
+                "expected \(columns) fields but found \(fields); check the delimiter, or set allow_optional_columns: true to read missing fields as null",
+                column: schema[fields].name, start: start, end: end, sink: sink)
+            return
+        }
+        if fields > columns && !options.allowExtraColumns {
+            try rejectRaw(
+                .tooManyColumns,
+                "expected \(columns) fields but found \(fields); check the delimiter and quoting, or set allow_extra_columns: true to ignore extra fields",
+                column: nil, start: start, end: end, sink: sink)
+            return
+        }
+        var failure: (Int, DataErrorCode, String)? = nil
+        buffer.withUnsafeBytes { raw in
+            scratch.withUnsafeBytes { scr in
+                for c in 0..<columns {
+                    if c >= fields {
+                        builder.setNull(c)
+                        continue
+                    }
+                    let flags = fieldFlags[c]
+                    let base = (flags & 2) != 0 ? scr : raw
+                    let v = UnsafeRawBufferPointer(rebasing: base[fieldStart[c]..<fieldEnd[c]])
+                    // Null: the null string, or an empty unquoted field when no null string is set.
+                    if let ns = nullString {
+                        if v.count == ns.count && v.elementsEqual(ns) {
+                            builder.setNull(c)
+                            continue
+                        }
+                    } else if v.isEmpty && (flags & 1) == 0 {
+                        builder.setNull(c)
+                        continue
+                    }
+                    if let msg = convert(v, column: c) {
+                        failure = (c, .cast, msg)
+                        return
+                    }
+                }
+            }
+        }
+        if let (c, code, msg) = failure {
+            builder.discardRecord()
+            try rejectRaw(code, msg, column: schema[c].name, start: start, end: end, sink: sink)
+            return
+        }
+        builder.finishRecord()
+        if builder.isFull { try sink.emit(builder.build()) }
+    }
+
+    /// Converts one field into column `c`; returns an error message on failure.
+    @inline(__always)
+    func convert(_ v: UnsafeRawBufferPointer, column c: Int) -> String? {
+        switch converters[c].type {
+        case .string:
+            if !UTF8Validation.isValid(v) {
+                return "column '\(schema[c].name)' has bytes that are not valid UTF-8 (at byte \(UTF8Validation.firstInvalidOffset(v) ?? 0) of the field); set the right charset"
+            }
+            builder.setBytes(c, v)
+        case .long:
+            guard let x = ValueParsing.parseLong(v) else { return castMessage(v, c, "a 64-bit integer") }
+            builder.setLong(c, x)
+        case .double:
+            guard let x = ValueParsing.parseDouble(v) else { return castMessage(v, c, "a number") }
+            builder.setDouble(c, x)
+        case .boolean:
+            guard let x = ValueParsing.parseBoolean(v) else {
+                return castMessage(v, c, "a boolean (true/false, yes/no, t/f, y/n, on/off, 1/0)")
+            }
+            builder.setBoolean(c, x)
+        case .timestamp:
+            do {
+                builder.setTimestamp(c, nanos: try converters[c].timestamp!.parse(v))
+            } catch let e as TimestampError {
+                return "column '\(schema[c].name)' (timestamp): cannot parse \"\(preview(v))\" with format '\(converters[c].timestamp!.format)': \(e.message); fix the value or the column's format"
+            } catch {
+                return "column '\(schema[c].name)' (timestamp): \(error)"
+            }
+        case .json:
+            var out: [UInt8] = []
+            out.reserveCapacity(v.count)
+            if let err = JSONCompaction.compact(v, into: &out) {
+                return "column '\(schema[c].name)' (json): \(err); fix the JSON text or make the column a string"
+            }
+            out.withUnsafeBytes { builder.setBytes(c, $0) }
+        }
+        return nil
+    }
+
+    func castMessage(_ v: UnsafeRawBufferPointer, _ c: Int, _ what: String) -> String {
+        "column '\(schema[c].name)' (\(schema[c].type)): cannot parse \"\(preview(v))\" as \(what); fix the value or change the column's type"
+    }
+
+    func preview(_ v: UnsafeRawBufferPointer) -> String {
+        let s = String(decoding: v.prefix(200), as: UTF8.self)
+        return v.count > 200 ? s + "…" : s
+    }
+
+    func rejectRaw(_ code: DataErrorCode, _ message: String, column: String?, start: Int, end: Int, sink: RecordSink) throws {
+        var rawEnd = end
+        // Drop the line break from the raw text.
+        while rawEnd > start && (buffer[rawEnd - 1] == 10 || buffer[rawEnd - 1] == 13) { rawEnd -= 1 }
+        let raw = Array(buffer[start..<min(rawEnd, start + 65_536)])
+        let error = DataError(
+            code, file: file, line: linesConsumed + 1, byteOffset: bytesConsumed + Int64(start), column: column,
+            message: message, raw: raw)
+        if options.stopOnInvalidRecord { throw error }
+        try sink.reject(error)
+    }
+}
