@@ -1,0 +1,335 @@
+import Foundation
+import KuraCore
+
+/// Why a run stopped before committing.
+public struct RunFailure: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The outcome of a committed run.
+public struct RunResult: Sendable {
+    public var runID: String
+    public var tasks: [InputTask]
+    public var counts: [RowCounts]
+    public var total: RowCounts
+    /// Keys for the next config diff's `in:` section (such as `last_path`).
+    public var configDiff: [String: String]
+    /// The rejects file, when records were rejected.
+    public var rejectsPath: String?
+    public var elapsedSeconds: Double
+    /// Input bytes read (before decoding).
+    public var bytesRead: Int64
+}
+
+/// Counters shared by the tasks of a run, for the budget and the progress line.
+final class RunCounters: @unchecked Sendable {
+    let lock = NSLock()
+    var rows = 0
+    var rejected = 0
+    var bytes: Int64 = 0
+    var filesDone = 0
+}
+
+/// Executes a `LoadPipeline`: plans the input, runs the tasks in parallel (read+decode on one thread, parse,
+/// filter and write on another, a bounded queue between them), checks the counts and commits the output once.
+public final class LoadRunner {
+    public let pipeline: LoadPipeline
+    let logger: Logger
+    /// Stops the run from outside (signals).
+    let cancellation = Cancellation()
+    /// Show a progress line on stderr (default: when stderr is a terminal).
+    public var showProgress = isatty(2) == 1
+    /// Size of read and queued chunks in bytes (default 256 KiB).
+    public var chunkSize = 256 * 1024
+
+    public init(pipeline: LoadPipeline) {
+        self.pipeline = pipeline
+        self.logger = pipeline.context.logger
+    }
+
+    /// Asks the run to stop; nothing will be committed.
+    public func cancel(reason: String) { cancellation.cancel(RunFailure(reason)) }
+
+    /// A new run identifier: UTC time plus a random suffix.
+    static func makeRunID() -> String {
+        let c = CivilTime(epochSeconds: Int64(Date().timeIntervalSince1970))
+        func p(_ v: Int, _ w: Int = 2) -> String { String(v).leftPad(w) }
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPad(8)
+        return "\(c.year)\(p(c.month))\(p(c.day))T\(p(c.hour))\(p(c.minute))\(p(c.second))Z-\(suffix)"
+    }
+
+    /// Runs the load; returns the result after commit, or throws with nothing committed.
+    public func run(rejectsPathOverride: String? = nil) throws -> RunResult {
+        let start = Date()
+        let ctx = pipeline.context
+        let plan = try pipeline.input.plan(context: ctx)
+        let tasks = plan.tasks
+        let runID = LoadRunner.makeRunID()
+        let rejectsPath = rejectsPathOverride ?? pipeline.exec.rejectsPath.map(ctx.resolve) ?? defaultRejectsPath()
+        let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)
+        let counters = RunCounters()
+        var taskCounts = [RowCounts](repeating: RowCounts(), count: tasks.count)
+        let countsLock = NSLock()
+        logger.info("run \(runID): \(tasks.count) task(s) from \(pipeline.file ?? "config")")
+        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: tasks, context: ctx)
+        var committed = false
+        defer { if !committed { session.abort() } }
+
+        let next = Locked(0)
+        let threads = min(pipeline.exec.maxThreads, max(tasks.count, 1))
+        var workers: [WorkerThread] = []
+        for w in 0..<threads {
+            let worker = WorkerThread(name: "kura-task-\(w)") { [self] in
+                while !cancellation.isCancelled {
+                    let index: Int = next.withLock { v in
+                        defer { v += 1 }
+                        return v
+                    }
+                    if index >= tasks.count { return }
+                    do {
+                        let c = try runTask(index, task: tasks[index], session: session, rejects: rejects, counters: counters)
+                        countsLock.lock()
+                        taskCounts[index] = c
+                        countsLock.unlock()
+                    } catch {
+                        cancellation.cancel(error)
+                    }
+                }
+            }
+            workers.append(worker)
+            worker.start()
+        }
+        let progress = showProgress ? startProgress(counters: counters, taskCount: tasks.count, start: start) : nil
+        for w in workers { w.join() }
+        progress?.stop()
+        if let error = cancellation.error {
+            try? rejects.finish()
+            throw error
+        }
+        var total = RowCounts()
+        for c in taskCounts { total += c }
+        for (i, c) in taskCounts.enumerated() where !c.addsUp {
+            throw RunFailure(
+                "row counts do not add up for \(tasks[i].name): read \(c.read) ≠ loaded \(c.loaded) + rejected \(c.rejected) + filtered \(c.filtered); nothing was committed")
+        }
+        if case .ratio(let r) = pipeline.exec.maxErrors, total.read > 0, Double(total.rejected) > r * Double(total.read) {
+            try? rejects.finish()
+            throw RunFailure(
+                "\(total.rejected) of \(total.read) records were rejected, more than exec.max_errors (\(r * 100)%); nothing was committed — see \(rejects.path)")
+        }
+        try session.commit(CommitReport(tasks: tasks, counts: taskCounts, total: total))
+        committed = true
+        try rejects.finish()
+        return RunResult(
+            runID: runID, tasks: tasks, counts: taskCounts, total: total, configDiff: plan.configDiff,
+            rejectsPath: rejects.count > 0 ? rejects.path : nil, elapsedSeconds: Date().timeIntervalSince(start),
+            bytesRead: counters.bytes)
+    }
+
+    func defaultRejectsPath() -> String {
+        if let loc = pipeline.outputLocation { return loc + "rejects.jsonl" }
+        let base = ((pipeline.file ?? "config") as NSString).lastPathComponent
+            .replacingOccurrences(of: ".liquid", with: "").replacingOccurrences(of: ".yml", with: "").replacingOccurrences(of: ".yaml", with: "")
+        return pipeline.context.resolve("kura-rejects/\(base).rejects.jsonl")
+    }
+
+    /// Runs one task; returns its counts.
+    func runTask(_ index: Int, task: InputTask, session: OutputSession, rejects: RejectWriter, counters: RunCounters) throws -> RowCounts {
+        let ctx = pipeline.context
+        let parser = try pipeline.parser.makeParser(for: task, context: ctx)
+        let filters = try pipeline.filters.enumerated().map { try $0.element.makeFilter(input: pipeline.schemas[$0.offset]) }
+        let writer = try session.openTask(index)
+        let sink = TaskSink(
+            filters: filters, writer: writer, rejects: rejects, budget: pipeline.exec.maxErrors, counters: counters,
+            cancellation: cancellation)
+        do {
+            try streamDecoded(task) { chunk in try parser.push(chunk, to: sink) }
+            try parser.finish(to: sink)
+            try writer.finish()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        counters.lock.lock()
+        counters.filesDone += 1
+        counters.lock.unlock()
+        logger.debug("task \(index) \(task.name): read \(sink.counts.read), loaded \(sink.counts.loaded), rejected \(sink.counts.rejected)")
+        return sink.counts
+    }
+
+    /// Reads and decodes `task` on a reader thread and calls `body` with each decoded chunk on this thread.
+    func streamDecoded(_ task: InputTask, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let ctx = pipeline.context
+        let reader = try pipeline.input.open(task, context: ctx)
+        defer { reader.close() }
+        let decoders = try pipeline.decoders.map { try $0.makeDecoder(for: task) }
+        let queue = BoundedQueue<[UInt8]>(capacity: 8)
+        let readError = Locked<Error?>(nil)
+        let chunkSize = self.chunkSize
+        let cancellation = self.cancellation
+        let counters = RunCounters()
+        let reading = WorkerThread(name: "kura-read") {
+            do {
+                var pending: [UInt8] = []
+                pending.reserveCapacity(chunkSize)
+                var stopped = false
+                let emit: ByteSink = { bytes in
+                    pending.append(contentsOf: bytes)
+                    if pending.count >= chunkSize {
+                        if !queue.put(pending) { stopped = true }
+                        pending = []
+                        pending.reserveCapacity(chunkSize)
+                    }
+                }
+                var sinks: [ByteSink] = [emit]
+                for d in decoders.reversed() {
+                    let downstream = sinks.last!
+                    sinks.append { try d.push($0, to: downstream) }
+                }
+                let head = sinks.last!
+                var buffer = [UInt8](repeating: 0, count: chunkSize)
+                while !stopped && !cancellation.isCancelled {
+                    let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+                    if n == 0 { break }
+                    counters.lock.lock()
+                    counters.bytes += Int64(n)
+                    counters.lock.unlock()
+                    try buffer.withUnsafeBytes { try head(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                }
+                if !stopped && !cancellation.isCancelled {
+                    // Finish the decoders in order: decoder i flushes into decoder i+1.
+                    for (i, d) in decoders.enumerated() {
+                        let downstream = sinks[decoders.count - 1 - i]
+                        try d.finish(to: downstream)
+                    }
+                    if !pending.isEmpty { queue.put(pending) }
+                }
+            } catch {
+                readError.withLock { $0 = error }
+            }
+            queue.close()
+        }
+        reading.start()
+        var failure: Error? = nil
+        while let chunk = queue.take() {
+            if cancellation.isCancelled { break }
+            do {
+                try chunk.withUnsafeBytes { try body($0) }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        queue.cancel()
+        reading.join()
+        self.addBytes(counters.bytes)
+        if let failure { throw failure }
+        if let e = readError.withLock({ $0 }) { throw e }
+        if let e = cancellation.error { throw e }
+    }
+
+    let bytesTotal = Locked<Int64>(0)
+    func addBytes(_ n: Int64) { bytesTotal.withLock { $0 += n } }
+
+    final class Progress {
+        var stopped = Locked(false)
+        var thread: WorkerThread?
+        func stop() {
+            stopped.withLock { $0 = true }
+            thread?.join()
+            FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+        }
+    }
+
+    func startProgress(counters: RunCounters, taskCount: Int, start: Date) -> Progress {
+        let p = Progress()
+        let t = WorkerThread(name: "kura-progress") { [self] in
+            while !p.stopped.withLock({ $0 }) {
+                usleep(250_000)
+                counters.lock.lock()
+                let rows = counters.rows, files = counters.filesDone
+                counters.lock.unlock()
+                let bytes = bytesTotal.withLock { $0 }
+                let secs = max(0.001, Date().timeIntervalSince(start))
+                let line = String(format: "\r\u{1B}[Kkura: %d/%d files, %@ rows, %.1f MB/s", files, taskCount, formatCount(rows), Double(bytes) / secs / 1e6)
+                FileHandle.standardError.write(line.data(using: .utf8)!)
+            }
+        }
+        p.thread = t
+        t.start()
+        return p
+    }
+}
+
+/// Receives one task's parser output: runs the filters, hands pages to the output, sends rejects to the writer,
+/// and keeps the task's counts.
+final class TaskSink: RecordSink {
+    let filters: [PageFilter]
+    let writer: OutputTaskWriter
+    let rejects: RejectWriter
+    let budget: ErrorBudget
+    let counters: RunCounters
+    let cancellation: Cancellation
+    var counts = RowCounts()
+
+    init(
+        filters: [PageFilter], writer: OutputTaskWriter, rejects: RejectWriter, budget: ErrorBudget, counters: RunCounters,
+        cancellation: Cancellation
+    ) {
+        self.filters = filters
+        self.writer = writer
+        self.rejects = rejects
+        self.budget = budget
+        self.counters = counters
+        self.cancellation = cancellation
+    }
+
+    func emit(_ page: Page) throws {
+        if let e = cancellation.error { throw e }
+        var p = page
+        for f in filters { p = try f.filter(p) }
+        counts.read += page.rowCount
+        counts.filtered += page.rowCount - p.rowCount
+        counts.loaded += p.rowCount
+        if p.rowCount > 0 { try writer.add(p) }
+        counters.lock.lock()
+        counters.rows += page.rowCount
+        counters.lock.unlock()
+    }
+
+    func reject(_ error: DataError) throws {
+        counts.read += 1
+        counts.rejected += 1
+        try rejects.write(error)
+        counters.lock.lock()
+        counters.rejected += 1
+        let total = counters.rejected
+        counters.lock.unlock()
+        if case .count(let n) = budget, total > n {
+            throw RunFailure(
+                "more than exec.max_errors (\(n)) records were rejected (the last at \(error.location): \(error.message)); nothing was committed — see \(rejects.path)")
+        }
+    }
+}
+
+/// `1234567` as `1,234,567`.
+func formatCount(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, ch) in s.enumerated() {
+        if i > 0 && (s.count - i) % 3 == 0 && ch != "-" { out.append(",") }
+        out.append(ch)
+    }
+    return out
+}
+
+extension String {
+    func leftPad(_ width: Int, _ pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+    func rightPad(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

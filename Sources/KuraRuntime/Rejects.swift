@@ -1,0 +1,95 @@
+import Foundation
+import KuraCore
+
+/// Writes rejected records as JSON Lines (one object per record: run, file, line, byte offset, column, reason
+/// code, message, raw text) to a temporary file that becomes the rejects file when the run ends.
+final class RejectWriter: @unchecked Sendable {
+    /// The final path of the rejects file.
+    let path: String
+    let runID: String
+    let logger: Logger
+    private let lock = NSLock()
+    private var handle: UnsafeMutablePointer<FILE>?
+    private var tempPath: String { path + ".kura-tmp" }
+    private(set) var count = 0
+    private var line: [UInt8] = []
+    /// How many rejects are logged one by one before the rest are only counted (default 100).
+    let logLimit: Int
+
+    init(path: String, runID: String, logger: Logger, logLimit: Int = 100) {
+        self.path = path
+        self.runID = runID
+        self.logger = logger
+        self.logLimit = logLimit
+    }
+
+    /// Records one rejected record (thread-safe).
+    func write(_ e: DataError) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        if count <= logLimit {
+            logger.warn("Skipped line \(e.location) (\(e.code): \(e.message)): \(e.rawText.prefix(500))")
+        } else if count == logLimit + 1 {
+            logger.warn("more records were skipped; see \(path) for all of them")
+        }
+        if handle == nil {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            guard let h = fopen(tempPath, "w") else {
+                throw SystemError("cannot write the rejects file \(tempPath): \(String(cString: strerror(errno))); set exec.rejects_path to a writable place")
+            }
+            handle = h
+        }
+        line.removeAll(keepingCapacity: true)
+        line += Array("{\"run\":".utf8)
+        appendJSONString(Array(runID.utf8), to: &line)
+        line += Array(",\"file\":".utf8)
+        appendJSONString(Array(e.file.utf8), to: &line)
+        line += Array(",\"line\":\(e.line.map(String.init) ?? "null"),\"byte_offset\":\(e.byteOffset.map(String.init) ?? "null"),\"column\":".utf8)
+        if let c = e.column { appendJSONString(Array(c.utf8), to: &line) } else { line += Array("null".utf8) }
+        line += Array(",\"reason\":".utf8)
+        appendJSONString(Array(e.code.rawValue.utf8), to: &line)
+        line += Array(",\"message\":".utf8)
+        appendJSONString(Array(e.message.utf8), to: &line)
+        line += Array(",\"raw\":".utf8)
+        appendJSONString(Array(e.rawText.utf8), to: &line)
+        line += Array("}\n".utf8)
+        if fwrite(line, 1, line.count, handle) != line.count {
+            throw SystemError("cannot write the rejects file \(tempPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Moves the temporary file into place (or removes a stale rejects file when there were none).
+    func finish() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let h = handle {
+            fclose(h)
+            handle = nil
+            if rename(tempPath, path) != 0 {
+                throw SystemError("cannot move the rejects file into place at \(path): \(String(cString: strerror(errno)))")
+            }
+        } else if FileManager.default.fileExists(atPath: path) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+}
+
+/// Appends `bytes` as a JSON string literal (quotes, backslashes and control characters escaped).
+func appendJSONString(_ bytes: [UInt8], to out: inout [UInt8]) {
+    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    out.append(UInt8(ascii: "\""))
+    for b in bytes {
+        switch b {
+        case UInt8(ascii: "\""): out += [92, 34]
+        case UInt8(ascii: "\\"): out += [92, 92]
+        case 10: out += [92, UInt8(ascii: "n")]
+        case 13: out += [92, UInt8(ascii: "r")]
+        case 9: out += [92, UInt8(ascii: "t")]
+        case 0..<32: out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+        default: out.append(b)
+        }
+    }
+    out.append(UInt8(ascii: "\""))
+}

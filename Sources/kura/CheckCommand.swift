@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import KuraRuntime
+
+/// `kura check CONFIG`: validates a config without reading data or writing anything.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a config: options, plugins, schemas and input files; reads no data, writes nothing.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The config file.")
+    var config: String
+
+    func run() throws {
+        let env = global.environment()
+        let pipeline = try env.pipeline(configPath: config, dryRun: true)
+        let plan = try pipeline.input.plan(context: pipeline.context)
+        print("config OK: \(config)")
+        print("  input: \(plan.tasks.count) file(s)")
+        for t in plan.tasks.prefix(20) { print("    \(t.name)") }
+        if plan.tasks.count > 20 { print("    … \(plan.tasks.count - 20) more") }
+        print("  schema: \(pipeline.outputSchema)")
+        print("  output: \(pipeline.outputType)")
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import KuraBuiltins
+import KuraCore
+import KuraRuntime
+
+/// The `kura` command: bulk loads in the spirit of Embulk.
+struct Kura: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "kura",
+        abstract: "Load CSV and JSON files into SQLite, PostgreSQL or files, with Embulk-compatible configs.",
+        discussion: """
+            Exit status: 0 success; 1 the run failed and nothing was committed; 2 the config or the command line \
+            is wrong and nothing was done.
+            """,
+        version: version,
+        subcommands: [RunCommand.self, PreviewCommand.self, CheckCommand.self, PluginsCommand.self, ExampleCommand.self])
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: error, warn, info, debug or trace.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Template variable for .liquid configs, as KEY=VALUE ({{ vars.KEY }}).", valueName: "KEY=VALUE"))
+    var vars: [String] = []
+
+    func validate() throws {
+        guard LogLevel(name: logLevel) != nil else {
+            throw ValidationError("unknown log level '\(logLevel)'; use error, warn, info, debug or trace")
+        }
+        for v in vars where !v.contains("=") {
+            throw ValidationError("--var needs KEY=VALUE, got '\(v)'")
+        }
+    }
+
+    /// The environment the commands run in.
+    func environment() -> KuraEnvironment {
+        var map: [String: String] = [:]
+        for v in vars {
+            let parts = v.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            map[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return KuraEnvironment(
+            registry: BuiltinPlugins.registry, logger: KuraEnvironment.stderrLogger(level: LogLevel(name: logLevel) ?? .info),
+            vars: map)
+    }
+}
+
+/// Prints an error the way every command does and returns its exit status.
+func report(_ error: Error) -> Int32 {
+    let message: String
+    let status: ExitStatus
+    switch error {
+    case let e as ConfigErrors:
+        message = e.errors.map { "error: \($0)" }.joined(separator: "\n")
+        status = .usage
+    case let e as ConfigError:
+        message = "error: \(e)"
+        status = .usage
+    case let e as DataError:
+        message = "error: \(e)\n  raw: \(e.rawText.prefix(300))\nnothing was committed"
+        status = .runFailed
+    case let e as RunFailure:
+        message = "error: \(e.message)"
+        status = .runFailed
+    case let e as SystemError:
+        message = "error: \(e.message); nothing was committed"
+        status = .runFailed
+    default:
+        message = "error: \(error)"
+        status = .runFailed
+    }
+    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    return status.rawValue
+}
+
+@main
+enum Main {
+    static func main() {
+        setvbuf(stdout, nil, _IOFBF, 1 << 16)
+        do {
+            var command = try Kura.parseAsRoot()
+            try command.run()
+            fflush(stdout)
+            exit(0)
+        } catch let e as ExitCode {
+            fflush(stdout)
+            exit(e.rawValue)
+        } catch let e as ConfigError {
+            fflush(stdout)
+            exit(report(e))
+        } catch let e as ConfigErrors {
+            fflush(stdout)
+            exit(report(e))
+        } catch let e as RunFailure {
+            fflush(stdout)
+            exit(report(e))
+        } catch let e as DataError {
+            fflush(stdout)
+            exit(report(e))
+        } catch let e as SystemError {
+            fflush(stdout)
+            exit(report(e))
+        } catch {
+            fflush(stdout)
+            let code = Kura.exitCode(for: error)
+            if code == .success {
+                Kura.exit(withError: error)
+            }
+            FileHandle.standardError.write((Kura.fullMessage(for: error) + "\n").data(using: .utf8)!)
+            exit(ExitStatus.usage.rawValue)
+        }
+    }
+}

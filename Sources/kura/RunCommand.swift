@@ -1,0 +1,46 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KuraCore
+import KuraRuntime
+
+/// `kura run CONFIG`: runs a load and commits it once.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a load: read, parse, filter and write, committing everything at once or nothing.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The config file (.yml, or .yml.liquid for a template).")
+    var config: String
+
+    @Option(name: [.short, .customLong("config-diff")], help: "Config diff file: read before the run when it exists, written after it (Embulk's -c).")
+    var configDiff: String?
+
+    @Option(name: .long, help: "Where rejected records go (JSON Lines); overrides exec.rejects_path.")
+    var rejects: String?
+
+    func run() throws {
+        let env = global.environment()
+        let pipeline = try env.pipeline(configPath: config, diffPath: configDiff)
+        let runner = LoadRunner(pipeline: pipeline)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        var sources: [DispatchSourceSignal] = []
+        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { runner.cancel(reason: "interrupted by \(name); nothing was committed") }
+            s.resume()
+            sources.append(s)
+        }
+        let result = try runner.run(rejectsPathOverride: rejects.map { pipeline.context.resolve($0) })
+        if let configDiff {
+            var diff = result.configDiff
+            if diff.isEmpty, let last = pipeline.config["in"]?["last_path"]?.scalarText { diff["last_path"] = last }
+            try ConfigDiff.render(input: diff).write(toFile: configDiff, atomically: true, encoding: .utf8)
+        }
+        print(RunSummary.render(result, outputType: pipeline.outputType, workingDirectory: env.workingDirectory), terminator: "")
+        _ = sources
+    }
+}
