@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "KuraTestSupport"]),
-        .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "KuraTestSupport"]),
+        .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
         .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
         .testTarget(
             name: "KuraRuntimeTests",
