@@ -36,6 +36,11 @@ public struct ConfigLoader {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            throw ConfigError(
+                path: "", mark: SourceMark(line: context.mark.line, column: context.mark.column), file: file,
+                "key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) appears twice in one mapping",
+                fix: "keep one of them")
         } catch let e as YamlError {
             throw ConfigError(path: "", mark: ConfigLoader.mark(of: e), file: file, "the YAML is not valid: \(ConfigLoader.describe(e))",
                 fix: "fix the YAML syntax (indentation, quotes, ':' after keys)")
