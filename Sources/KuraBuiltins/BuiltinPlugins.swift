@@ -1,11 +1,21 @@
+import DecoderBzip2
+import DecoderGzip
+import EncoderGzip
+import InputFile
 import KuraCore
+import OutputFile
 import ParserCSV
 
 /// Every built-in plugin, in one explicit list: `kura plugins` and the docs are generated from it.
 public enum BuiltinPlugins {
-    /// The descriptors, by kind.
+    /// The descriptors, grouped by kind in pipeline order.
     public static let descriptors: [PluginDescriptor] = [
+        LocalFileInputPlugin.descriptor,
+        GzipDecoderPlugin.descriptor,
+        Bzip2DecoderPlugin.descriptor,
         CSVParserPlugin.descriptor,
+        GzipEncoderPlugin.descriptor,
+        LocalFileOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).
