@@ -19,7 +19,7 @@ public struct ConfigDecoder {
             let value = try T(from: NodeDecoder(node: node, codingPath: [], tracker: tracker))
             if let unknown = tracker.firstUnknownKey(in: node, path: "", ignored: ignoredKeys) {
                 var err = ConfigError(
-                    path: join(path, unknown.path), mark: unknown.mark, file: file,
+                    path: unknown.path, mark: unknown.mark, file: file,  // the catch below prefixes `path`
                     "unknown key '\(unknown.key)'",
                     fix: unknown.suggestion.map { "did you mean '\($0)'?" }
                         ?? "valid keys here are: \(unknown.known.sorted().joined(separator: ", "))")

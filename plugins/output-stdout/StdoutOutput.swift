@@ -42,20 +42,19 @@ public final class StdoutOutput: OutputPlugin {
         self.printer = printer ?? StdoutOutput.writeToStandardOutput
     }
 
+    /// Held while a page is printed, so that pages of parallel tasks never interleave.
     static let printLock = NSLock()
 
-    /// Writes all of `bytes` to file descriptor 1 under a process-wide lock.
+    /// Writes all of `bytes` to file descriptor 1.
     static let writeToStandardOutput: Printer = { bytes in
-        printLock.withLock {
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 {
-                    if n < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += n
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 {
+                if n < 0 && errno == EINTR { continue }
+                return
             }
+            offset += n
         }
     }
 
@@ -180,7 +179,7 @@ final class LinePrinter: OutputTaskWriter {
     func add(_ page: Page) throws {
         guard !dryRun, page.rowCount > 0 else { return }
         let text = lines(of: page)
-        text.withUnsafeBytes { printer($0) }
+        StdoutOutput.printLock.withLock { text.withUnsafeBytes { printer($0) } }
     }
 
     func finish() throws {}
