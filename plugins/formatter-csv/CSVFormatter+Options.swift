@@ -14,8 +14,11 @@ extension CSVFormatter {
 
     /// A line break.
     public enum Newline: String, ConfigEnum, Codable, Sendable {
+        /// A line feed, as on Unix.
         case lf = "LF"
+        /// A carriage return and a line feed, as on Windows.
         case crlf = "CRLF"
+        /// A carriage return alone, as on classic Mac OS.
         case cr = "CR"
 
         /// The bytes of the line break.

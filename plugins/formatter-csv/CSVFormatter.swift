@@ -119,7 +119,7 @@ struct FieldWriter {
         switch policy {
         case .all: quoted = true
         case .none: quoted = false
-        case .minimal: quoted = value.elementsEqual(nullString)
+        case .minimal: quoted = value.count == nullString.count && value.elementsEqual(nullString)
         }
         if firstSpecial < 0 {
             if quoted { out.append(contentsOf: quote) }
@@ -174,6 +174,8 @@ struct FieldWriter {
 /// Formats the pages of one output file.
 final class CSVPageFormatter: PageFormatter {
     let schema: Schema
+    /// The column types, looked up once rather than per field.
+    let types: [ColumnType]
     let writer: FieldWriter
     let headerLine: Bool
     let newline: [UInt8]
@@ -188,6 +190,7 @@ final class CSVPageFormatter: PageFormatter {
 
     init(schema: Schema, writer: FieldWriter, options: CSVFormatter.Options, timestamps: [TimestampText?]) {
         self.schema = schema
+        self.types = schema.columns.map(\.type)
         self.writer = writer
         self.headerLine = options.headerLine
         self.newline = options.newline.bytes
@@ -220,7 +223,7 @@ final class CSVPageFormatter: PageFormatter {
     }
 
     func format(_ page: Page, to sink: ByteSink) throws {
-        let columnCount = schema.count
+        let columnCount = types.count
         for row in 0..<page.rowCount {
             for c in 0..<columnCount {
                 if c > 0 { buffer.append(contentsOf: writer.delimiter) }
@@ -228,7 +231,7 @@ final class CSVPageFormatter: PageFormatter {
                     buffer.append(contentsOf: nullString)
                     continue
                 }
-                switch schema[c].type {
+                switch types[c] {
                 case .boolean:
                     let bytes = page.boolean(row: row, column: c) ? CSVPageFormatter.trueBytes : CSVPageFormatter.falseBytes
                     bytes.withUnsafeBytes { writer.write($0, to: &buffer) }

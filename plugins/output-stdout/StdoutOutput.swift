@@ -93,6 +93,7 @@ public final class StdoutOutput: OutputPlugin {
 /// Prints the pages of one task.
 final class LinePrinter: OutputTaskWriter {
     let schema: Schema
+    let types: [ColumnType]
     let zone: ZoneRule
     let printer: StdoutOutput.Printer
     let dryRun: Bool
@@ -103,6 +104,7 @@ final class LinePrinter: OutputTaskWriter {
 
     init(schema: Schema, zone: ZoneRule, timezone: String, printer: @escaping StdoutOutput.Printer, dryRun: Bool) {
         self.schema = schema
+        self.types = schema.columns.map(\.type)
         self.zone = zone
         self.printer = printer
         self.dryRun = dryRun
@@ -157,10 +159,10 @@ final class LinePrinter: OutputTaskWriter {
     func lines(of page: Page) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
         for row in 0..<page.rowCount {
-            for c in 0..<schema.count {
+            for c in 0..<types.count {
                 if c > 0 { buffer.append(UInt8(ascii: ",")) }
                 if page.isNull(row: row, column: c) { continue }
-                switch schema[c].type {
+                switch types[c] {
                 case .boolean: buffer.append(contentsOf: page.boolean(row: row, column: c) ? "true".utf8 : "false".utf8)
                 case .long:
                     let v = page.long(row: row, column: c)
