@@ -55,6 +55,10 @@ let package = Package(
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
         .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
+        .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
+        .testTarget(
+            name: "FormatterCSVTests",
+            dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),
         .testTarget(
             name: "KuraRuntimeTests",
             dependencies: ["KuraRuntime", "KuraBuiltins", "KuraTestSupport"]),

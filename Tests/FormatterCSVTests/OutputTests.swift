@@ -1,0 +1,145 @@
+import Foundation
+import KuraCore
+import Testing
+
+@testable import OutputNull
+@testable import OutputStdout
+
+let context = PluginContext(workingDirectory: "/tmp", sessionTime: Timestamp(nanos: 0), logger: .silent)
+
+/// Collects printed bytes; only called under the output's print lock.
+final class Collector: @unchecked Sendable {
+    var bytes: [UInt8] = []
+    var calls = 0
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+@Suite struct NullOutputTests {
+    let schema = Schema([("id", .long), ("name", .string)])
+
+    func rowsPage(_ n: Int) -> Page { page(schema, (0..<n).map { [.long(Int64($0)), .string("r\($0)")] }) }
+
+    @Test func countsRecordsOfFinishedTasks() throws {
+        let output = try NullOutput(config: section(m()))
+        try output.plan(schema: schema, context: context)
+        let session = try #require(
+            try output.begin(schema: schema, tasks: [InputTask(name: "a"), InputTask(name: "b"), InputTask(name: "c")], context: context)
+                as? NullOutput.Session)
+        let a = try session.openTask(0), b = try session.openTask(1), c = try session.openTask(2)
+        try a.add(rowsPage(3))
+        try a.add(rowsPage(0))
+        try b.add(rowsPage(5))
+        try c.add(rowsPage(7))
+        try a.finish()
+        #expect(session.discardedRecords == 3)
+        try b.finish()
+        c.abort()
+        #expect(session.discardedRecords == 8)
+        try session.commit(CommitReport(tasks: [], counts: [], total: RowCounts()))
+        #expect(session.discardedRecords == 8)
+    }
+
+    @Test func countsFromParallelTasks() throws {
+        let session = try #require(try NullOutput().begin(schema: schema, tasks: [], context: context) as? NullOutput.Session)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let w = try! session.openTask(i)
+            for _ in 0..<10 { try! w.add(rowsPage(i + 1)) }
+            try! w.finish()
+        }
+        #expect(session.discardedRecords == 10 * (1...8).reduce(0, +))
+    }
+
+    @Test func logsTheCountAtDebug() throws {
+        let lines = Collector()
+        let logger = Logger(level: .debug) { _, line in lines.bytes.append(contentsOf: (line + "\n").utf8) }
+        let ctx = PluginContext(workingDirectory: "/tmp", sessionTime: Timestamp(nanos: 0), logger: logger)
+        let session = try NullOutput().begin(schema: schema, tasks: [], context: ctx)
+        let w = try session.openTask(0)
+        try w.add(rowsPage(4))
+        try w.finish()
+        try session.commit(CommitReport(tasks: [], counts: [], total: RowCounts()))
+        #expect(lines.text.contains("discarded 4 records"))
+    }
+
+    @Test func takesNoOptions() {
+        let err = configError { _ = try NullOutput(config: PluginConfig(node: m(("mode", s("fast"))), path: "out")) }
+        #expect(err?.path == "out.mode")
+        #expect(err?.fix == "remove it")
+        #expect(NullOutput.descriptor.kind == .output)
+        #expect(NullOutput.descriptor.name == "null")
+    }
+}
+
+@Suite struct StdoutOutputTests {
+    let schema = Schema([
+        ("id", .long), ("name", .string), ("at", .timestamp), ("score", .double), ("ok", .boolean), ("doc", .json),
+    ])
+
+    func printed(_ timezone: String, _ rows: [[Value]], dryRun: Bool = false) throws -> String {
+        let collector = Collector()
+        let output = StdoutOutput(options: .init(timezone: timezone)) { collector.bytes.append(contentsOf: $0) }
+        let ctx = PluginContext(workingDirectory: "/tmp", sessionTime: Timestamp(nanos: 0), logger: .silent, isDryRun: dryRun)
+        let session = try output.begin(schema: schema, tasks: [InputTask(name: "t")], context: ctx)
+        let w = try session.openTask(0)
+        try w.add(page(schema, rows))
+        try w.finish()
+        try session.commit(CommitReport(tasks: [], counts: [], total: RowCounts()))
+        return collector.text
+    }
+
+    @Test func printsEmbulkLikeLines() throws {
+        let text = try printed("UTC", [
+            [.long(1), .string("foo, bar"), .timestamp(Timestamp(seconds: 1_704_067_200, nanosecond: 5)), .double(1.5),
+             .boolean(true), .json("{\"a\":[1,2]}")],
+            [.long(-2), .null, .null, .null, .boolean(false), .null],
+        ])
+        #expect(text == "1,foo, bar,2024-01-01 00:00:00 UTC,1.5,true,{\"a\":[1,2]}\n-2,,,,false,\n")
+    }
+
+    @Test func timestampsInTheConfiguredZone() throws {
+        let row: [Value] = [.null, .null, .timestamp(Timestamp(seconds: 1_704_067_200)), .null, .null, .null]
+        #expect(try printed("+09:00", [row]) == ",,2024-01-01 09:00:00 +09:00,,,\n")
+        let tokyo = try printed("Asia/Tokyo", [row])
+        #expect(tokyo.hasPrefix(",,2024-01-01 09:00:00 "))
+    }
+
+    @Test func dryRunPrintsNothing() throws {
+        #expect(try printed("UTC", [[.long(1), .null, .null, .null, .null, .null]], dryRun: true) == "")
+    }
+
+    @Test func linesOfParallelTasksDoNotInterleave() throws {
+        let collector = Collector()
+        let output = StdoutOutput(options: .init()) { bytes in
+            collector.calls += 1
+            // Write in two halves: without the lock, another task could slip in between.
+            let half = bytes.count / 2
+            collector.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<half]))
+            usleep(50)
+            collector.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[half...]))
+        }
+        let small = Schema([("task", .long), ("row", .long)])
+        let session = try output.begin(schema: small, tasks: [], context: context)
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            let w = try! session.openTask(t)
+            for p in 0..<20 {
+                try! w.add(page(small, (0..<10).map { [.long(Int64(t)), .long(Int64(p * 10 + $0))] }))
+            }
+            try! w.finish()
+        }
+        let lines = collector.text.split(separator: "\n")
+        #expect(lines.count == 4 * 20 * 10)
+        #expect(collector.calls == 80)
+        for t in 0..<4 {
+            let rows = lines.filter { $0.hasPrefix("\(t),") }.map { Int($0.split(separator: ",")[1])! }
+            #expect(rows == Array(0..<200))
+        }
+    }
+
+    @Test func optionsDecoding() throws {
+        #expect(try StdoutOutput(config: PluginConfig(node: m(), path: "out")).options.timezone == "UTC")
+        let err = configError { _ = try StdoutOutput(config: PluginConfig(node: m(("timezone", s("Moon/Base"))), path: "out")) }
+        #expect(err?.path == "out.timezone")
+        #expect(StdoutOutput.descriptor.name == "stdout")
+        #expect(StdoutOutput.descriptor.kind == .output)
+    }
+}
