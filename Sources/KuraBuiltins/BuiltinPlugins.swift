@@ -1,9 +1,14 @@
 import DecoderBzip2
 import DecoderGzip
 import EncoderGzip
+import FilterRemoveColumns
+import FilterRename
+import FormatterCSV
 import InputFile
 import KuraCore
 import OutputFile
+import OutputNull
+import OutputStdout
 import ParserCSV
 
 /// Every built-in plugin, in one explicit list: `kura plugins` and the docs are generated from it.
@@ -14,7 +19,12 @@ public enum BuiltinPlugins {
         GzipDecoderPlugin.descriptor,
         Bzip2DecoderPlugin.descriptor,
         CSVParserPlugin.descriptor,
+        RenameFilter.descriptor,
+        RemoveColumnsFilter.descriptor,
+        CSVFormatter.descriptor,
         GzipEncoderPlugin.descriptor,
+        NullOutput.descriptor,
+        StdoutOutput.descriptor,
         LocalFileOutputPlugin.descriptor,
     ]
 
