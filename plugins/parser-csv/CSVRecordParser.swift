@@ -229,6 +229,7 @@ final class CSVRecordParser: RecordParser {
             if trim { while fs < n && p[fs] == 32 { fs += 1 } }
             if fs < n && Int(p[fs]) == q {
                 // Quoted field.
+                let linesAtOpen = lines
                 i = fs + 1
                 var segStart = i
                 var inScratch = false
@@ -299,6 +300,11 @@ final class CSVRecordParser: RecordParser {
                             if d {
                                 i += dlen
                                 continue fieldLoop
+                            }
+                            if lines > linesAtOpen {
+                                return brokenAtFirstLine(
+                                    .unterminatedQuote,
+                                    "the quoted field \(fieldStart.count) opened on this line is not closed on it, and the next quote \(lines - linesAtOpen) line(s) later is followed by other text: most likely an unclosed quote; close it, or set quote: null if quotes are data")
                             }
                             return brokenAtFirstLine(
                                 .invalidQuote,
