@@ -176,6 +176,8 @@ public final class LoadPipeline {
         guard node.mappingEntries != nil else {
             throw ConfigError(path: path, mark: node.mark, file: file, "expected a mapping with 'type:', got \(node.kindName)")
         }
+        // `type: null` (unquoted) is YAML's null; it can only mean the `null` plugin.
+        if let n = node["type"], n.isNull, registry.descriptor(kind, "null") != nil { return "null" }
         guard let t = node["type"]?.scalarText else {
             throw ConfigError(
                 path: path, mark: node.mark, file: file, "missing 'type:'",

@@ -6,7 +6,7 @@ import KuraCore
 /// Bytes that do not yet form a whole record are kept until the next `push`; a quoted field that runs past
 /// `max_quoted_size_limit` or to the end of the input rejects only the record's first line, and parsing resumes at
 /// the next line, so one stray quote never swallows the rest of a file.
-final class CSVRecordParser: RecordParser {
+struct CSVEngine {
     let options: CSVParserPlugin.Options
     let schema: Schema
     let converters: [FieldConverter]
@@ -71,13 +71,13 @@ final class CSVRecordParser: RecordParser {
         fieldFlags.reserveCapacity(schema.count + 4)
     }
 
-    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
+    mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
         if chunk.isEmpty { return }
         buffer.append(contentsOf: chunk)
         try process(final: false, sink: sink)
     }
 
-    func finish(to sink: RecordSink) throws {
+    mutating func finish(to sink: RecordSink) throws {
         try process(final: true, sink: sink)
         if builder.rowCount > 0 { try sink.emit(builder.build()) }
     }
@@ -96,7 +96,7 @@ final class CSVRecordParser: RecordParser {
         case broken(DataErrorCode, String, lineEnd: Int)
     }
 
-    func process(final: Bool, sink: RecordSink) throws {
+    mutating func process(final: Bool, sink: RecordSink) throws {
         var pos = 0
         defer {
             if pos > 0 {
@@ -110,29 +110,32 @@ final class CSVRecordParser: RecordParser {
             bomChecked = true
             if count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { pos = 3 }
         }
-        while pos < count {
-            if headerLinesLeft > 0 {
-                guard let end = buffer.withUnsafeBufferPointer({ physicalLineEnd($0, from: pos, final: final) }) else { return }
-                headerLinesLeft -= 1
-                linesConsumed += 1
-                pos = end
-                continue
-            }
-            let scan = buffer.withUnsafeBufferPointer { scanRecord($0, from: pos, final: final) }
-            switch scan {
-            case .incomplete:
-                return
-            case .skip(let end):
-                linesConsumed += 1
-                pos = end
-            case .record(let end, let lines):
-                try convertRecord(start: pos, end: end, lines: lines, sink: sink)
-                linesConsumed += lines
-                pos = end
-            case .broken(let code, let message, let lineEnd):
-                try rejectRaw(code, message, column: nil, start: pos, end: lineEnd, sink: sink)
-                linesConsumed += 1
-                pos = lineEnd
+        // `bytes` shares the buffer's storage until the loop ends (the buffer is only trimmed afterwards).
+        let bytes = buffer
+        try bytes.withUnsafeBufferPointer { p in
+            while pos < count {
+                if headerLinesLeft > 0 {
+                    guard let end = physicalLineEnd(p, from: pos, final: final) else { return }
+                    headerLinesLeft -= 1
+                    linesConsumed += 1
+                    pos = end
+                    continue
+                }
+                switch scanRecord(p, from: pos, final: final) {
+                case .incomplete:
+                    return
+                case .skip(let end):
+                    linesConsumed += 1
+                    pos = end
+                case .record(let end, let lines):
+                    try convertRecord(p, start: pos, end: end, sink: sink)
+                    linesConsumed += lines
+                    pos = end
+                case .broken(let code, let message, let lineEnd):
+                    try rejectRaw(p, code, message, column: nil, start: pos, end: lineEnd, sink: sink)
+                    linesConsumed += 1
+                    pos = lineEnd
+                }
             }
         }
     }
@@ -184,14 +187,14 @@ final class CSVRecordParser: RecordParser {
     }
 
     @inline(__always)
-    func addField(_ start: Int, _ end: Int, _ flags: UInt8) {
+    mutating func addField(_ start: Int, _ end: Int, _ flags: UInt8) {
         fieldStart.append(start)
         fieldEnd.append(end)
         fieldFlags.append(flags)
     }
 
     /// Tokenizes the record starting at `start`.
-    func scanRecord(_ p: UnsafeBufferPointer<UInt8>, from start: Int, final: Bool) -> Scan {
+    mutating func scanRecord(_ p: UnsafeBufferPointer<UInt8>, from start: Int, final: Bool) -> Scan {
         let n = p.count
         fieldStart.removeAll(keepingCapacity: true)
         fieldEnd.removeAll(keepingCapacity: true)
@@ -390,54 +393,54 @@ final class CSVRecordParser: RecordParser {
 
     // MARK: - Conversion
 
-    func convertRecord(start: Int, end: Int, lines: Int, sink: RecordSink) throws {
+    mutating func convertRecord(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int, sink: RecordSink) throws {
         let columns = schema.count
         let fields = fieldStart.count
         if fields < columns && !options.allowOptionalColumns {
             try rejectRaw(
-                .tooFewColumns,
+                p, .tooFewColumns,
                 "expected \(columns) fields but found \(fields); check the delimiter, or set allow_optional_columns: true to read missing fields as null",
                 column: schema[fields].name, start: start, end: end, sink: sink)
             return
         }
         if fields > columns && !options.allowExtraColumns {
             try rejectRaw(
-                .tooManyColumns,
+                p, .tooManyColumns,
                 "expected \(columns) fields but found \(fields); check the delimiter and quoting, or set allow_extra_columns: true to ignore extra fields",
                 column: nil, start: start, end: end, sink: sink)
             return
         }
-        var failure: (Int, DataErrorCode, String)? = nil
-        buffer.withUnsafeBytes { raw in
-            scratch.withUnsafeBytes { scr in
-                for c in 0..<columns {
-                    if c >= fields {
+        var failure: (Int, String)? = nil
+        let raw = UnsafeRawBufferPointer(p)
+        let scratchCopy = scratch
+        scratchCopy.withUnsafeBytes { scr in
+            for c in 0..<columns {
+                if c >= fields {
+                    builder.setNull(c)
+                    continue
+                }
+                let flags = fieldFlags[c]
+                let base = (flags & 2) != 0 ? scr : raw
+                let v = UnsafeRawBufferPointer(rebasing: base[fieldStart[c]..<fieldEnd[c]])
+                // Null: the null string, or an empty unquoted field when no null string is set.
+                if let ns = nullString {
+                    if v.count == ns.count && v.elementsEqual(ns) {
                         builder.setNull(c)
                         continue
                     }
-                    let flags = fieldFlags[c]
-                    let base = (flags & 2) != 0 ? scr : raw
-                    let v = UnsafeRawBufferPointer(rebasing: base[fieldStart[c]..<fieldEnd[c]])
-                    // Null: the null string, or an empty unquoted field when no null string is set.
-                    if let ns = nullString {
-                        if v.count == ns.count && v.elementsEqual(ns) {
-                            builder.setNull(c)
-                            continue
-                        }
-                    } else if v.isEmpty && (flags & 1) == 0 {
-                        builder.setNull(c)
-                        continue
-                    }
-                    if let msg = convert(v, column: c) {
-                        failure = (c, .cast, msg)
-                        return
-                    }
+                } else if v.isEmpty && (flags & 1) == 0 {
+                    builder.setNull(c)
+                    continue
+                }
+                if let msg = convert(v, column: c) {
+                    failure = (c, msg)
+                    return
                 }
             }
         }
-        if let (c, code, msg) = failure {
+        if let (c, msg) = failure {
             builder.discardRecord()
-            try rejectRaw(code, msg, column: schema[c].name, start: start, end: end, sink: sink)
+            try rejectRaw(p, .cast, msg, column: schema[c].name, start: start, end: end, sink: sink)
             return
         }
         builder.finishRecord()
@@ -446,7 +449,7 @@ final class CSVRecordParser: RecordParser {
 
     /// Converts one field into column `c`; returns an error message on failure.
     @inline(__always)
-    func convert(_ v: UnsafeRawBufferPointer, column c: Int) -> String? {
+    mutating func convert(_ v: UnsafeRawBufferPointer, column c: Int) -> String? {
         switch converters[c].type {
         case .string:
             if !UTF8Validation.isValid(v) {
@@ -492,15 +495,42 @@ final class CSVRecordParser: RecordParser {
         return v.count > 200 ? s + "…" : s
     }
 
-    func rejectRaw(_ code: DataErrorCode, _ message: String, column: String?, start: Int, end: Int, sink: RecordSink) throws {
+    func rejectRaw(
+        _ p: UnsafeBufferPointer<UInt8>, _ code: DataErrorCode, _ message: String, column: String?, start: Int, end: Int,
+        sink: RecordSink
+    ) throws {
         var rawEnd = end
         // Drop the line break from the raw text.
-        while rawEnd > start && (buffer[rawEnd - 1] == 10 || buffer[rawEnd - 1] == 13) { rawEnd -= 1 }
-        let raw = Array(buffer[start..<min(rawEnd, start + 65_536)])
+        while rawEnd > start && (p[rawEnd - 1] == 10 || p[rawEnd - 1] == 13) { rawEnd -= 1 }
+        let raw = Array(p[start..<min(rawEnd, start + 65_536)])
         let error = DataError(
             code, file: file, line: linesConsumed + 1, byteOffset: bytesConsumed + Int64(start), column: column,
             message: message, raw: raw)
         if options.stopOnInvalidRecord { throw error }
         try sink.reject(error)
+    }
+}
+
+/// The `RecordParser` for one file: owns a `CSVEngine` and lends it out for each call, so the hot loop works on a
+/// local value (statically checked accesses, no per-access exclusivity bookkeeping on class properties).
+final class CSVRecordParser: RecordParser {
+    private var engine: CSVEngine?
+
+    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger) {
+        engine = CSVEngine(options: options, schema: schema, converters: converters, file: file, logger: logger)
+    }
+
+    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
+        var e = engine!
+        engine = nil
+        defer { engine = e }
+        try e.push(chunk, to: sink)
+    }
+
+    func finish(to sink: RecordSink) throws {
+        var e = engine!
+        engine = nil
+        defer { engine = e }
+        try e.finish(to: sink)
     }
 }
