@@ -1,7 +1,7 @@
 import Foundation
 import KuraCore
 import KuraTestSupport
-import OutputSQLite
+@testable import OutputSQLite
 import Testing
 
 @Suite struct SQLiteOutputTests {
@@ -429,5 +429,28 @@ import Testing
         let options = try example.decode(SQLiteOutputPlugin.Options.self)
         #expect(options.columnOptions["price"]?.type == "NUMERIC")
         #expect(SQLiteOutputPlugin.descriptor.example.contains("price: {type: NUMERIC}"))
+    }
+}
+
+@Suite struct TimestampTextTests {
+    @Test func matchesTimestampISO8601() {
+        var rng = SplitMix(seed: 7)
+        var samples: [Int64] = [0, 1, -1, 999_999_999, -999_999_999, 1_000_000_000, -1_000_000_000, .min + 1_000_000_000, .max,
+                                 -2_208_988_800_000_000_000, 951_782_400_000_000_000, 4_102_444_799_999_999_999]
+        // Timestamp.epochSeconds traps within a second of Int64.min (it negates the value and adds), so the
+        // reference comparison stays clear of it; the extreme is checked on its own below.
+        for _ in 0..<20_000 { samples.append(max(.min + 1_000_000_000, Int64(bitPattern: rng.next()))) }
+        for _ in 0..<20_000 { samples.append(Int64(bitPattern: rng.next()) / 1_000_000 * 1_000_000) }
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: iso8601Capacity)
+        defer { buffer.deallocate() }
+        var mismatches: [String] = []
+        for nanos in samples {
+            let n = formatISO8601(nanos: nanos, into: buffer)
+            let text = String(decoding: UnsafeBufferPointer(start: buffer, count: n), as: UTF8.self)
+            if text != Timestamp(nanos: nanos).iso8601 { mismatches.append("\(nanos): \(text)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        let n = formatISO8601(nanos: .min, into: buffer)
+        #expect(String(decoding: UnsafeBufferPointer(start: buffer, count: n), as: UTF8.self) == "1677-09-21T00:12:43.145224192Z")
     }
 }

@@ -38,8 +38,8 @@ public final class SQLiteOutputSession: LedgerOutputSession {
     var poisoned: String?
     /// Rows inserted by tasks and not discarded.
     var netRows = 0
-    /// Reused buffer for formatting timestamps.
-    var scratch: [UInt8] = []
+    /// Buffer for formatting one timestamp (guarded by `lock`).
+    let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: iso8601Capacity)
 
     /// Opens the database and starts the run's transaction.
     init(plugin: SQLiteOutputPlugin, schema: Schema, types: [String], path: String, context: PluginContext) throws {
@@ -51,7 +51,6 @@ public final class SQLiteOutputSession: LedgerOutputSession {
         self.context = context
         self.isDryRun = false
         self.loadTable = options.mode == .replace ? options.table + SQLiteOutputPlugin.replacementSuffix : options.table
-        scratch.reserveCapacity(40)
 
         let db = try SQLiteConnection(path: path)
         db.setBusyTimeout(milliseconds: 30_000)
@@ -116,6 +115,7 @@ public final class SQLiteOutputSession: LedgerOutputSession {
             deleteStatement = nil
             try? connection?.exec("ROLLBACK")
         }
+        scratch.deallocate()
     }
 
     public func openTask(_ index: Int) throws -> OutputTaskWriter {
@@ -203,9 +203,8 @@ public final class SQLiteOutputSession: LedgerOutputSession {
                 case .long:
                     try stmt.bind(columns[c].integers[row], at: index)
                 case .timestamp:
-                    scratch.removeAll(keepingCapacity: true)
-                    Timestamp(nanos: columns[c].integers[row]).appendISO8601(to: &scratch)
-                    try scratch.withUnsafeBytes { try stmt.bindText($0, at: index) }
+                    let n = formatISO8601(nanos: columns[c].integers[row], into: scratch)
+                    try stmt.bindText(UnsafeRawBufferPointer(start: scratch, count: n), at: index)
                 case .double:
                     try stmt.bind(columns[c].doubles[row], at: index)
                 case .boolean:
@@ -363,4 +362,66 @@ final class SQLiteTaskWriter: OutputTaskWriter {
             ranges.append(rowid...rowid)
         }
     }
+}
+
+/// The most bytes `formatISO8601` writes.
+let iso8601Capacity = 40
+
+/// Writes the text of `Timestamp(nanos: nanos).iso8601` (`2024-01-02T03:04:05.5Z`: UTC, with a fraction only when
+/// non-zero and without trailing zeros) to `out`, which holds `iso8601Capacity` bytes, and returns its length.
+///
+/// It makes the same text without allocating, because the insert path formats one per timestamp field.
+@inline(__always)
+func formatISO8601(nanos: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    var seconds = nanos / 1_000_000_000
+    var fraction = nanos % 1_000_000_000
+    if fraction < 0 {
+        fraction += 1_000_000_000
+        seconds -= 1
+    }
+    var days = seconds / 86_400
+    var secondOfDay = seconds % 86_400
+    if secondOfDay < 0 {
+        secondOfDay += 86_400
+        days -= 1
+    }
+    let (year, month, day) = civilFromDays(days)
+    var i = 0
+    @inline(__always) func put(_ value: Int64, _ width: Int) {
+        var v = value
+        var k = width - 1
+        while k >= 0 {
+            out[i + k] = UInt8(truncatingIfNeeded: 48 + v % 10)
+            v /= 10
+            k -= 1
+        }
+        i += width
+    }
+    @inline(__always) func put(byte: UInt8) {
+        out[i] = byte
+        i += 1
+    }
+    // Int64 nanoseconds span the years 1677 to 2262, so the year always has four digits.
+    put(year, 4)
+    put(byte: UInt8(ascii: "-"))
+    put(Int64(month), 2)
+    put(byte: UInt8(ascii: "-"))
+    put(Int64(day), 2)
+    put(byte: UInt8(ascii: "T"))
+    put(secondOfDay / 3600, 2)
+    put(byte: UInt8(ascii: ":"))
+    put(secondOfDay % 3600 / 60, 2)
+    put(byte: UInt8(ascii: ":"))
+    put(secondOfDay % 60, 2)
+    if fraction != 0 {
+        put(byte: UInt8(ascii: "."))
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        put(fraction, digits)
+    }
+    put(byte: UInt8(ascii: "Z"))
+    return i
 }
