@@ -257,6 +257,39 @@ import Testing
         #expect(try reader.queryText("SELECT count(*) FROM t") == [["50"]])
     }
 
+    @Test func aRunHoldsTheWriteLockUntilItEnds() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let plugin = try makePlugin([("path", .scalar("w.db")), ("table", .scalar("t"))], context: dir.context)
+        let session = try plugin.begin(schema: Self.schema, tasks: [], context: dir.context)
+        let other = try SQLiteConnection(path: dir.file("w.db"))
+        other.setBusyTimeout(milliseconds: 0)
+        do {
+            try other.exec("BEGIN IMMEDIATE")
+            Issue.record("a second writer got the lock during a run")
+        } catch let e as SystemError {
+            #expect(e.isRetryable)
+            #expect(e.message.contains(dir.file("w.db")))
+        }
+        try session.commit(CommitReport(tasks: [], counts: [], total: RowCounts()))
+        try other.exec("BEGIN IMMEDIATE; ROLLBACK")
+    }
+
+    @Test func aFileThatIsNotADatabaseIsASystemError() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        try Array("this is not an SQLite database, just text that is long enough to look like a header".utf8)
+            .withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir.file("w.db"))) }
+        let plugin = try makePlugin([("path", .scalar("w.db")), ("table", .scalar("t"))], context: dir.context)
+        do {
+            _ = try plugin.begin(schema: Self.schema, tasks: [], context: dir.context)
+            Issue.record("a text file was taken for a database")
+        } catch let e as SystemError {
+            #expect(e.message.contains("not a database"))
+            #expect(e.message.contains(dir.file("w.db")))
+        }
+    }
+
     @Test func aFailedTaskLosesOnlyItsOwnRows() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }

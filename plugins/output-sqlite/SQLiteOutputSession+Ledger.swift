@@ -1,4 +1,3 @@
-import CSQLite
 import KuraCore
 
 /// The run record and the ingestion ledger, kept in two tables of the same database and written in the run's
