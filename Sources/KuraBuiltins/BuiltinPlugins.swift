@@ -8,6 +8,7 @@ import InputFile
 import KuraCore
 import OutputFile
 import OutputNull
+import OutputSQLite
 import OutputStdout
 import ParserCSV
 
@@ -26,6 +27,7 @@ public enum BuiltinPlugins {
         NullOutput.descriptor,
         StdoutOutput.descriptor,
         LocalFileOutputPlugin.descriptor,
+        SQLiteOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).

@@ -1,7 +1,7 @@
 /// An output session that keeps kura's run record and ingestion ledger in the same transaction as the data, so a
 /// file counts as loaded exactly when its rows are committed.
 ///
-/// The runtime reads `loadedFiles(target:)` to skip files already loaded, and calls `recordRun` after every task
+/// The runtime reads `loadedFiles()` to skip files already loaded, and calls `recordRun` after every task
 /// has finished and before `commit`.
 public protocol LedgerOutputSession: OutputSession {
     /// Records the run and one ledger entry per task (path, size, modification time, counts), to become visible
@@ -9,6 +9,7 @@ public protocol LedgerOutputSession: OutputSession {
     func recordRun(id: String, configHash: String, counts: RowCounts, tasks: [InputTask], taskCounts: [RowCounts])
         throws
 
-    /// The paths of the files already loaded into `target`, according to the ledger.
-    func loadedFiles(target: String) throws -> Set<String>
+    /// The paths of the files already loaded into this session's target, according to the ledger; empty when
+    /// the run replaces the target's contents (so nothing counts as already loaded).
+    func loadedFiles() throws -> Set<String>
 }

@@ -112,7 +112,10 @@ public enum RunSummary {
         if let p = r.rejectsPath {
             lines.append("  rejected records: \(rel(p)) (\(formatCount(r.total.rejected)))")
         }
-        if r.tasks.isEmpty { lines.append("  no input files matched; nothing to load") }
+        if !r.skipped.isEmpty {
+            lines.append("  skipped \(r.skipped.count) file(s) already loaded into this target (run with --force to load them again)")
+        }
+        if r.tasks.isEmpty && r.skipped.isEmpty { lines.append("  no input files matched; nothing to load") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -14,6 +14,8 @@ public struct RunResult: Sendable {
     public var tasks: [InputTask]
     public var counts: [RowCounts]
     public var total: RowCounts
+    /// Files not loaded because the warehouse ledger says they already were.
+    public var skipped: [InputTask] = []
     /// Keys for the next config diff's `in:` section (such as `last_path`).
     public var configDiff: [String: String]
     /// The rejects file, when records were rejected.
@@ -21,6 +23,16 @@ public struct RunResult: Sendable {
     public var elapsedSeconds: Double
     /// Input bytes read (before decoding).
     public var bytesRead: Int64
+}
+
+/// A stable 64-bit FNV-1a hash of a config, as 16 hex digits (recorded with each run).
+func configHash(_ node: ConfigNode) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in node.yamlText.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01B3
+    }
+    return String(h, radix: 16).leftPad(16)
 }
 
 /// Counters shared by the tasks of a run, for the budget and the progress line.
@@ -61,21 +73,30 @@ public final class LoadRunner {
     }
 
     /// Runs the load; returns the result after commit, or throws with nothing committed.
+    /// Reload files the ledger says were already loaded (default false).
+    public var force = false
+
     public func run(rejectsPathOverride: String? = nil) throws -> RunResult {
         let start = Date()
         let ctx = pipeline.context
         let plan = try pipeline.input.plan(context: ctx)
-        let tasks = plan.tasks
+        let planned = plan.tasks
         let runID = LoadRunner.makeRunID()
         let rejectsPath = rejectsPathOverride ?? pipeline.exec.rejectsPath.map(ctx.resolve) ?? defaultRejectsPath()
         let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)
         let counters = RunCounters()
-        var taskCounts = [RowCounts](repeating: RowCounts(), count: tasks.count)
-        let countsLock = NSLock()
-        logger.info("run \(runID): \(tasks.count) task(s) from \(pipeline.file ?? "config")")
-        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: tasks, context: ctx)
+        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: planned, context: ctx)
         var committed = false
         defer { if !committed { session.abort() } }
+        // The ledger, when the output keeps one, decides which files are new: it commits with the data.
+        let ledger = session as? LedgerOutputSession
+        let loaded = force ? [] : (try ledger?.loadedFiles() ?? [])
+        let tasks = planned.filter { !loaded.contains(ctx.resolve($0.name)) }
+        let skipped = planned.filter { loaded.contains(ctx.resolve($0.name)) }
+        for t in skipped { logger.info("skipping \(t.name): already loaded (run with --force to load it again)") }
+        logger.info("run \(runID): \(tasks.count) task(s) from \(pipeline.file ?? "config")")
+        var taskCounts = [RowCounts](repeating: RowCounts(), count: tasks.count)
+        let countsLock = NSLock()
 
         let next = Locked(0)
         let threads = min(pipeline.exec.maxThreads, max(tasks.count, 1))
@@ -89,7 +110,8 @@ public final class LoadRunner {
                     }
                     if index >= tasks.count { return }
                     do {
-                        let c = try runTask(index, task: tasks[index], session: session, rejects: rejects, counters: counters)
+                        let taskIndex = planned.firstIndex(of: tasks[index]) ?? index
+                        let c = try runTask(taskIndex, task: tasks[index], session: session, rejects: rejects, counters: counters)
                         countsLock.lock()
                         taskCounts[index] = c
                         countsLock.unlock()
@@ -119,11 +141,16 @@ public final class LoadRunner {
             throw RunFailure(
                 "\(total.rejected) of \(total.read) records were rejected, more than exec.max_errors (\(r * 100)%); nothing was committed — see \(rejects.path)")
         }
+        if let ledger {
+            let absolute = tasks.map { InputTask(name: ctx.resolve($0.name), size: $0.size, modifiedAt: $0.modifiedAt) }
+            try ledger.recordRun(
+                id: runID, configHash: configHash(pipeline.config), counts: total, tasks: absolute, taskCounts: taskCounts)
+        }
         try session.commit(CommitReport(tasks: tasks, counts: taskCounts, total: total))
         committed = true
         try rejects.finish()
         return RunResult(
-            runID: runID, tasks: tasks, counts: taskCounts, total: total, configDiff: plan.configDiff,
+            runID: runID, tasks: tasks, counts: taskCounts, total: total, skipped: skipped, configDiff: plan.configDiff,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, elapsedSeconds: Date().timeIntervalSince(start),
             bytesRead: counters.bytes)
     }

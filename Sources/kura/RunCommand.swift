@@ -21,10 +21,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Where rejected records go (JSON Lines); overrides exec.rejects_path.")
     var rejects: String?
 
+    @Flag(name: .long, help: "Load files again even when the warehouse ledger says they were loaded.")
+    var force = false
+
     func run() throws {
         let env = global.environment()
         let pipeline = try env.pipeline(configPath: config, diffPath: configDiff)
         let runner = LoadRunner(pipeline: pipeline)
+        runner.force = force
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         var sources: [DispatchSourceSignal] = []

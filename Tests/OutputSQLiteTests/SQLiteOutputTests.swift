@@ -342,7 +342,7 @@ import Testing
                 Issue.record("the session keeps no ledger")
                 return []
             }
-            let before = try ledger.loadedFiles(target: "t")
+            let before = try ledger.loadedFiles()
             let w = try session.openTask(0)
             try w.add(makePage(Self.schema, Self.rows(1...2)))
             try w.finish()

@@ -68,10 +68,11 @@ extension SQLiteOutputSession {
         }
     }
 
-    public func loadedFiles(target: String) throws -> Set<String> {
+    public func loadedFiles() throws -> Set<String> {
         lock.lock()
         defer { lock.unlock() }
-        guard let db = connection else { return [] }
+        guard mode == .insert, let db = connection else { return [] }
+        let target = table
         let exists = try db.queryText(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [Self.filesTable])
         if exists.isEmpty { return [] }
