@@ -157,7 +157,9 @@ func compileParseFormat(_ format: String) throws -> [ParseOp] {
 
 /// One step of a compiled strftime-style format.
 enum FormatOp: Equatable, Sendable {
-    case literal([UInt8])
+    /// Bytes `start ..< end` of the compiled format's literal pool (kept out of the enum so steps are trivial
+    /// values that cost no reference counting).
+    case literal(start: Int, end: Int)
     case year, yearOfCentury, century, month, day, daySpacePadded, dayOfYear
     case hour24, hour24SpacePadded, hour12, hour12SpacePadded, meridianUpper, meridianLower
     case minute, second
@@ -172,22 +174,26 @@ enum FormatOp: Equatable, Sendable {
 let formatDirectiveList = "%Y %C %y %m %d %e %j %H %k %I %l %p %P %M %S %N %3N %6N %9N %L %z %:z %Z %s %Q %b %h %B "
     + "%a %A %T %R %F %D %n %t %%"
 
-/// Compiles a strftime-style format into output steps, or throws naming the unknown directive.
-func compileFormatFormat(_ format: String) throws -> [FormatOp] {
+/// Compiles a strftime-style format into output steps and their literal bytes, or throws naming the unknown
+/// directive.
+func compileFormatFormat(_ format: String) throws -> (ops: [FormatOp], literals: [UInt8]) {
     let f = Array(format.utf8)
     var ops: [FormatOp] = []
-    func add(_ op: FormatOp) {
-        if case .literal(let b) = op, case .literal(let a)? = ops.last {
-            ops[ops.count - 1] = .literal(a + b)
+    var literals: [UInt8] = []
+    func add(_ op: FormatOp) { ops.append(op) }
+    func add(_ bytes: [UInt8]) {
+        if case .literal(let start, let end)? = ops.last, end == literals.count {
+            ops[ops.count - 1] = .literal(start: start, end: end + bytes.count)
         } else {
-            ops.append(op)
+            ops.append(.literal(start: literals.count, end: literals.count + bytes.count))
         }
+        literals.append(contentsOf: bytes)
     }
     var i = 0
     while i < f.count {
         let c = f[i]
         if c != UInt8(ascii: "%") {
-            add(.literal([c]))
+            add([c])
             i += 1
             continue
         }
@@ -247,20 +253,34 @@ func compileFormatFormat(_ format: String) throws -> [FormatOp] {
         case UInt8(ascii: "a"): add(.weekdayAbbreviation)
         case UInt8(ascii: "A"): add(.weekdayFull)
         case UInt8(ascii: "T"):
-            for op in [FormatOp.hour24, .literal([58]), .minute, .literal([58]), .second] { add(op) }
+            add(.hour24)
+            add([58])
+            add(.minute)
+            add([58])
+            add(.second)
         case UInt8(ascii: "R"):
-            for op in [FormatOp.hour24, .literal([58]), .minute] { add(op) }
+            add(.hour24)
+            add([58])
+            add(.minute)
         case UInt8(ascii: "F"):
-            for op in [FormatOp.year, .literal([45]), .month, .literal([45]), .day] { add(op) }
+            add(.year)
+            add([45])
+            add(.month)
+            add([45])
+            add(.day)
         case UInt8(ascii: "D"):
-            for op in [FormatOp.month, .literal([47]), .day, .literal([47]), .yearOfCentury] { add(op) }
-        case UInt8(ascii: "%"): add(.literal([UInt8(ascii: "%")]))
-        case UInt8(ascii: "n"): add(.literal([10]))
-        case UInt8(ascii: "t"): add(.literal([9]))
+            add(.month)
+            add([47])
+            add(.day)
+            add([47])
+            add(.yearOfCentury)
+        case UInt8(ascii: "%"): add([UInt8(ascii: "%")])
+        case UInt8(ascii: "n"): add([10])
+        case UInt8(ascii: "t"): add([9])
         default: throw unknown()
         }
     }
-    return ops
+    return (ops, literals)
 }
 
 /// English month and weekday names, lower case.
@@ -288,12 +308,5 @@ enum CalendarNames {
         guard i + count <= b.count else { return false }
         for j in 0..<count where b[i + j] | 0x20 != name[j] { return false }
         return true
-    }
-
-    /// `January` / `Jan` style text for a 1-based month or 0-based weekday.
-    static func append(_ names: [[UInt8]], _ index: Int, full: Bool, to out: inout [UInt8]) {
-        let name = names[index]
-        out.append(name[0] - 32)
-        out.append(contentsOf: name[1..<(full ? name.count : 3)])
     }
 }

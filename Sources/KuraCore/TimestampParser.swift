@@ -546,6 +546,9 @@ public final class TimestampParser: Sendable {
             guard i < n else { return nil }
             if b[i] == UInt8(ascii: "Z") && i + 1 == n {
                 utc = local
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                guard let (o, end) = ZoneRule.scanOffset(b, i), end == n else { return nil }
+                utc = local - Int64(o)
             } else {
                 guard case .success(let (z, end)) = scanZone(b, i), end == n else { return nil }
                 switch z {

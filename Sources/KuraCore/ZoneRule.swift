@@ -195,7 +195,22 @@ public final class ZoneTransitions: Sendable {
         }
         self.transitions = transitions
         self.offsets = offsets
+        // For each bucket of 2^22 seconds (about 48 days), the interval in force at its start.
+        let bucketCount = Int((Int64(Self.rangeEnd) - Int64(Self.rangeStart)) >> Self.bucketShift) + 1
+        var buckets = [Int32](repeating: 0, count: bucketCount)
+        var k = 0
+        for b in 0..<bucketCount {
+            let start = Int64(Self.rangeStart) + Int64(b) << Self.bucketShift
+            while k < transitions.count && transitions[k] <= start { k += 1 }
+            buckets[b] = Int32(k)
+        }
+        self.buckets = buckets
     }
+
+    /// `buckets[b]` is the interval in force at `rangeStart + b << bucketShift`, so a lookup scans at most the few
+    /// transitions inside one bucket instead of searching the whole table.
+    let buckets: [Int32]
+    static let bucketShift: Int64 = 22
 
     nonisolated(unsafe) private static var cache: [String: ZoneTransitions] = [:]
     private static let lock = NSLock()
@@ -215,15 +230,17 @@ public final class ZoneTransitions: Sendable {
     }
 
     /// The index of the interval containing `utc`: the number of transitions at or before it.
+    @inline(__always)
     func interval(atUTC utc: Int64) -> Int {
-        var lo = 0, hi = transitions.count
-        transitions.withUnsafeBufferPointer { t in
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                if t[mid] <= utc { lo = mid + 1 } else { hi = mid }
-            }
+        let start = Int64(Self.rangeStart)
+        if utc < start { return transitions.withUnsafeBufferPointer { t in t.isEmpty || utc < t[0] ? 0 : 1 } }
+        let b = Int((utc - start) >> Self.bucketShift)
+        if b >= buckets.count { return transitions.count }
+        return transitions.withUnsafeBufferPointer { t in
+            var k = Int(buckets[b])
+            while k < t.count && t[k] <= utc { k += 1 }
+            return k
         }
-        return lo
     }
 
     /// Seconds east of UTC in force at `utc`.
@@ -232,7 +249,17 @@ public final class ZoneTransitions: Sendable {
     func utc(fromLocal local: Int64, policy: DSTPolicy) throws -> Int64 {
         let n = transitions.count
         if n == 0 { return local - Int64(offsets[0]) }
-        let guess = interval(atUTC: local - Int64(offsets[interval(atUTC: local)]))
+        // The instant is within a day of `local`, so its interval is next to `local`'s (zones never change offset
+        // three times in a day).
+        let guess = interval(atUTC: local)
+        // The common case: one interval fits and its neighbours do not.
+        let u = local - Int64(offsets[guess])
+        if (guess == 0 || u >= transitions[guess - 1]) && (guess == n || u < transitions[guess])
+            && (guess == 0 || local - Int64(offsets[guess - 1]) >= transitions[guess - 1])
+            && (guess == n || local - Int64(offsets[guess + 1]) < transitions[guess])
+        {
+            return u
+        }
         var first: Int64? = nil
         var last: Int64? = nil
         var lastInterval = 0
