@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KuraCore
+import KuraTestSupport
 
 /// Parses `text` and returns the instant as ISO 8601 in UTC.
 func parsedISO(
@@ -258,6 +259,26 @@ struct DirectiveCase: CustomTestStringConvertible, Sendable {
             }
         }
         #expect(try TimestampParser(format: "%Y-%m-%d %H:%M").fast == nil)
+        // Random instants written in the fast shapes.
+        var rng = SplitMix(seed: 11)
+        for (format, strict, zone) in [
+            ("%Y-%m-%d %H:%M:%S.%N %:z", "%Y-%m-%d %H:%M:%S.%N %z", "America/New_York"),
+            ("%Y-%m-%dT%H:%M:%S.%6N%z", "%Y-%m-%dT%H:%M:%S.%N%z", "Asia/Kolkata"),
+            ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "Europe/Berlin"),
+        ] {
+            let formatter = try TimestampFormatter(format: format, zone: zone)
+            for parserFormat in [TimestampParser.defaultFormat, strict] {
+                let p = try TimestampParser(format: parserFormat, defaultZone: zone)
+                #expect(p.fast != nil)
+                for _ in 0..<300 {
+                    var text = formatter.string(nanos: Int64(bitPattern: rng.next()) / 2)
+                    let fast: Int64? = text.withUTF8 { p.parseFast(UnsafeRawBufferPointer($0), p.fast!) }
+                    let general = try text.withUTF8 { try p.parseGeneral(UnsafeRawBufferPointer($0)) }
+                    #expect(fast != nil, "\(parserFormat) ← \(text)")
+                    #expect(fast == general, "\(parserFormat) ← \(text)")
+                }
+            }
+        }
     }
 
     @Test func parsesFromByteBuffers() throws {

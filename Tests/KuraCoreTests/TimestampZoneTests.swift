@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KuraCore
@@ -127,6 +128,19 @@ struct DSTCase: CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// The table gives Foundation's offset at every transition (both sides) and between them, for zones with
+    /// unusual rules: half-hour DST, a negative DST (Dublin), local mean time with seconds.
+    @Test(arguments: ["Australia/Lord_Howe", "Europe/Dublin", "Africa/Casablanca", "Asia/Kolkata", "America/Sao_Paulo"])
+    func tableMatchesFoundation(_ name: String) throws {
+        let table = try #require(ZoneTransitions.shared(name))
+        let tz = try #require(TimeZone(identifier: name))
+        for t in table.transitions {
+            for d: Int64 in [-1, 0, 86_400 * 10] {
+                #expect(table.offset(atUTC: t + d) == tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t + d))))
+            }
+        }
+    }
+
     @Test func dstErrorsSayWhichKind() {
         let gap = parseFailure("%F %T", "2024-03-10 02:30:00", zone: "America/New_York", policy: .error)
         #expect(gap.contains("does not exist") && gap.contains("2024-03-10T07:00:00Z"))
@@ -153,6 +167,7 @@ struct DSTCase: CustomTestStringConvertible, Sendable {
         // Every day at noon from 1960 to 2060 in New York: the offset is -5h or -4h, and matches the table.
         let p = try TimestampParser(format: "%Y-%m-%d %H:%M:%S", defaultZone: "America/New_York")
         let ny = try #require(ZoneRule(name: "America/New_York"))
+        let foundation = try #require(TimeZone(identifier: "America/New_York"))
         var day = daysFromCivil(1960, 1, 1)
         var summer = 0
         while day < daysFromCivil(2060, 1, 1) {
@@ -165,6 +180,7 @@ struct DSTCase: CustomTestStringConvertible, Sendable {
             let utc = nanos / 1_000_000_000
             let offset = Int(c.epochSeconds - utc)
             #expect(offset == ny.offset(atUTC: utc))
+            #expect(offset == foundation.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc))))
             #expect(offset == -18_000 || offset == -14_400)
             if offset == -14_400 { summer += 1 }
             day += 1
