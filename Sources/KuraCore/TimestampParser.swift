@@ -7,10 +7,10 @@
 /// |---|---|
 /// | `%Y` | year, optionally signed; 4 digits when a numeric directive follows, else up to 9 |
 /// | `%C`, `%y` | century; year of the century (69–99 → 19xx, 00–68 → 20xx) |
-/// | `%m`, `%d`, `%e`, `%j` | month, day (`%e` and `%d` allow one leading space), day of the year |
-/// | `%H`, `%k`, `%I`, `%l`, `%p`, `%P` | hour 0–23, hour 1–12, `AM`/`PM` in any case (`a.m.` too) |
+/// | `%m`, `%d`, `%e`, `%j` | month 1–12, day (one leading space allowed), day of the year 1–366 |
+/// | `%H`, `%k`, `%I`, `%l`, `%p`, `%P` | hour 0–23 (24 is refused), hour 1–12, `AM`/`PM` in any case, `a.m.` |
 /// | `%M`, `%S` | minute; second 0–60 |
-/// | `%N`, `%3N`, `%6N`, `%9N`, `%L` | fraction digits (`5` is half a second); nanosecond precision, extra digits truncated |
+/// | `%N`, `%3N`, `%6N`, `%9N`, `%L` | fraction digits (`5` is half a second), up to 9 kept, the rest dropped |
 /// | `%z`, `%Z` | `+09:00`, `+0900`, `+09`, `Z`, `UTC`, `GMT+9`, an abbreviation, an IANA name like `Asia/Tokyo` |
 /// | `%s`, `%Q` | seconds / milliseconds since the epoch, optionally negative (`%s.%N` adds a fraction) |
 /// | `%b`, `%h`, `%B`, `%a`, `%A` | month and weekday names, full or abbreviated, any case |
@@ -23,6 +23,12 @@
 /// - Missing date parts: the parts above the most significant one written come from `defaultDate`, the ones
 ///   below it are 1 (`%H:%M` uses the default date; `%Y` alone is January 1st). A missing time is midnight.
 /// - A zone in the text wins over `defaultZone`; `%s`/`%Q` ignore zones. Weekday names are read but not checked.
+/// - `%s.%N` with a negative count reads `-1.5` as one and a half seconds before the epoch (as Ruby does).
+/// - Every field is read, then checked: a month of 13, February 30 or an hour of 25 is an error naming the field.
+/// - Steps come from Ruby: `%Y` and an unsized `%N` read digits greedily unless a numeric directive follows
+///   (`%Y%m%d` reads 4 + 2 + 2 digits); `%m`, `%d`, `%H`, `%M`, `%S` read one or two digits.
+/// - An IANA name in the data (`%Z` = `Asia/Tokyo`) is looked up in a shared, locked table per value; offsets and
+///   abbreviations cost nothing extra.
 /// - `epoch`, `epoch_millis`, `epoch_micros`, `epoch_nanos` as the whole format read a (possibly negative) integer.
 /// - When the format is exactly `defaultFormat`, the fraction and the zone may be left out and `T` may separate
 ///   the date and the time, so RFC 3339 / ISO 8601 text and `2024-01-01 00:00:00` parse too.
@@ -604,11 +610,18 @@ struct ParseFailure: Error {
         self.kind = kind
     }
 
+    /// Up to `limit` bytes of `text` from `position`, as text.
+    func snippet(_ text: UnsafeRawBufferPointer, _ limit: Int) -> String {
+        let end = min(text.count, position + limit)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: text[position..<end]), as: UTF8.self)
+    }
+
+    /// The failure as a sentence about `text`.
     func message(_ text: UnsafeRawBufferPointer) -> String {
         let at = position == Int.max ? "" : " at position \(position + 1)"
         let found: String
         if position < text.count {
-            found = " but found '\(String(decoding: UnsafeRawBufferPointer(rebasing: text[position..<min(text.count, position + 16)]), as: UTF8.self))'"
+            found = " but found '\(snippet(text, 16))'"
         } else {
             found = " but the text ended"
         }
@@ -628,11 +641,12 @@ struct ParseFailure: Error {
             return "time zone abbreviation '\(name)' is ambiguous (\(meanings)); remove %z/%Z from the format and "
                 + "set the timezone option to an IANA name"
         case .trailingText:
-            return "unexpected text '\(String(decoding: UnsafeRawBufferPointer(rebasing: text[position..<min(text.count, position + 32)]), as: UTF8.self))' after the end of the format"
+            return "unexpected text '\(snippet(text, 32))' after the end of the format"
         case .outOfRange(let field, let value, let range):
             return "\(field) \(value) is out of range (\(range))"
         case .dayOutOfRange(let day, let year, let month):
-            return "day \(day) is out of range for \(year)-\(month < 10 ? "0" : "")\(month) (1–\(daysInMonth(year, month)))"
+            let yearMonth = "\(year)-\(month < 10 ? "0" : "")\(month)"
+            return "day \(day) is out of range for \(yearMonth) (1–\(daysInMonth(year, month)))"
         case .dayOfYearOutOfRange(let d, let year):
             return "day of the year \(d) is out of range for \(year) (1–\(isLeapYear(year) ? 366 : 365))"
         case .outOfRangeTimestamp: return "the timestamp is out of range (years 1677 to 2262)"
