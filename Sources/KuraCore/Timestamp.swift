@@ -11,10 +11,16 @@ public struct Timestamp: Hashable, Comparable, Codable, Sendable, CustomStringCo
     public init(seconds: Int64, nanosecond: Int64 = 0) { self.nanos = seconds &* 1_000_000_000 &+ nanosecond }
 
     /// Whole seconds since the epoch (rounded toward negative infinity).
-    public var epochSeconds: Int64 { nanos >= 0 ? nanos / 1_000_000_000 : -((-nanos + 999_999_999) / 1_000_000_000) }
+    public var epochSeconds: Int64 {
+        let q = nanos / 1_000_000_000
+        return nanos % 1_000_000_000 < 0 ? q - 1 : q
+    }
 
     /// The nanosecond within the second, 0 ..< 1_000_000_000.
-    public var nanosecond: Int64 { nanos - epochSeconds * 1_000_000_000 }
+    public var nanosecond: Int64 {
+        let r = nanos % 1_000_000_000
+        return r < 0 ? r + 1_000_000_000 : r
+    }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.nanos < b.nanos }
 

@@ -1,188 +1,656 @@
-import Foundation
-
-/// What to do with a local time that a zone's daylight-saving change skips (a gap) or repeats (an overlap).
-public enum DSTPolicy: String, ConfigEnum, Codable, Sendable {
-    /// Reject the value.
-    case error
-    /// Take the earlier of the two instants (for a gap: the instant before the change, shifted forward).
-    case earlier
-    /// Take the later of the two instants.
-    case later
-}
-
-/// Why a timestamp text or format was not accepted.
-public struct TimestampError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// A time zone resolved once: a fixed offset, or an IANA zone's rules.
-public struct ZoneRule: @unchecked Sendable {
-    let fixedOffset: Int?
-    let zone: TimeZone?
-    /// The zone's name as given.
-    public let name: String
-
-    /// Resolves `name`: `UTC`, `Z`, an offset like `+09:00` / `+0900`, or an IANA name like `Asia/Tokyo`.
-    public init?(name: String) {
-        self.name = name
-        if let off = ZoneRule.parseOffset(name) {
-            fixedOffset = off
-            zone = nil
-            return
-        }
-        let upper = name.uppercased()
-        if upper == "UTC" || upper == "Z" || upper == "GMT" || upper == "UT" {
-            fixedOffset = 0
-            zone = nil
-            return
-        }
-        guard name.contains("/") || ["EST", "MST", "HST", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT"].contains(name),
-            let tz = TimeZone(identifier: name)
-        else { return nil }
-        fixedOffset = nil
-        zone = tz
-    }
-
-    /// Parses `+09:00`, `+0900`, `+09`, `-05:30` into seconds east of UTC.
-    public static func parseOffset(_ s: String) -> Int? {
-        let b = Array(s.utf8)
-        guard b.count >= 3, b[0] == UInt8(ascii: "+") || b[0] == UInt8(ascii: "-") else { return nil }
-        let sign = b[0] == UInt8(ascii: "-") ? -1 : 1
-        let digits = b[1...].filter { $0 != UInt8(ascii: ":") }
-        guard digits.count == 2 || digits.count == 4, digits.allSatisfy({ $0 &- 48 <= 9 }) else { return nil }
-        let d = digits.map { Int($0 - 48) }
-        let h = d[0] * 10 + d[1]
-        let m = d.count == 4 ? d[2] * 10 + d[3] : 0
-        guard h <= 23 || (h <= 99 && m == 0), m < 60 else { return nil }
-        return sign * (h * 3600 + m * 60)
-    }
-
-    /// Seconds east of UTC in force at the instant `utcSeconds`.
-    public func offset(atUTC utcSeconds: Int64) -> Int {
-        if let fixedOffset { return fixedOffset }
-        return zone!.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utcSeconds)))
-    }
-
-    /// The UTC seconds of the local wall-clock time `localSeconds` (seconds since the epoch as if local were UTC).
-    public func utc(fromLocal localSeconds: Int64, policy: DSTPolicy) throws -> Int64 {
-        if let fixedOffset { return localSeconds - Int64(fixedOffset) }
-        // Candidate offsets: those in force a day before and a day after.
-        let o1 = Int64(offset(atUTC: localSeconds - 86_400))
-        let o2 = Int64(offset(atUTC: localSeconds + 86_400))
-        var candidates: [Int64] = []
-        for o in Set([o1, o2]) {
-            let u = localSeconds - o
-            if Int64(offset(atUTC: u)) == o { candidates.append(u) }
-        }
-        candidates.sort()
-        if candidates.count == 1 { return candidates[0] }
-        if candidates.count > 1 {
-            switch policy {
-            case .error:
-                throw TimestampError("local time is ambiguous in \(name) (daylight-saving overlap); set dst_policy: earlier or later")
-            case .earlier: return candidates.first!
-            case .later: return candidates.last!
-            }
-        }
-        // A gap: the local time does not exist.
-        switch policy {
-        case .error:
-            throw TimestampError("local time does not exist in \(name) (daylight-saving gap); set dst_policy: earlier or later")
-        case .earlier: return localSeconds - max(o1, o2)
-        case .later: return localSeconds - min(o1, o2)
-        }
-    }
-}
-
-/// Parses timestamp text with a strptime-style format into an instant.
-public final class TimestampParser: @unchecked Sendable {
+/// Parses timestamp text with a strptime-style format into an instant (nanoseconds since the epoch).
+///
+/// The format is compiled once; `parse(_:)` allocates nothing for the usual inputs (only error messages and zone
+/// names written as IANA identifiers in the data allocate). Directives follow Ruby's / Embulk's `strptime`:
+///
+/// | Directive | Meaning |
+/// |---|---|
+/// | `%Y` | year, optionally signed; 4 digits when a numeric directive follows, else up to 9 |
+/// | `%C`, `%y` | century; year of the century (69–99 → 19xx, 00–68 → 20xx) |
+/// | `%m`, `%d`, `%e`, `%j` | month 1–12, day (one leading space allowed), day of the year 1–366 |
+/// | `%H`, `%k`, `%I`, `%l`, `%p`, `%P` | hour 0–23 (24 is refused), hour 1–12, `AM`/`PM` in any case, `a.m.` |
+/// | `%M`, `%S` | minute; second 0–60 |
+/// | `%N`, `%3N`, `%6N`, `%9N`, `%L` | fraction digits (`5` is half a second), up to 9 kept, the rest dropped |
+/// | `%z`, `%Z` | `+09:00`, `+0900`, `+09`, `Z`, `UTC`, `GMT+9`, an abbreviation, an IANA name like `Asia/Tokyo` |
+/// | `%s`, `%Q` | seconds / milliseconds since the epoch, optionally negative (`%s.%N` adds a fraction) |
+/// | `%b`, `%h`, `%B`, `%a`, `%A` | month and weekday names, full or abbreviated, any case |
+/// | `%T`, `%R`, `%F`, `%D` | `%H:%M:%S`, `%H:%M`, `%Y-%m-%d`, `%m/%d/%y` |
+/// | `%%`, `%n`, `%t`, a space | a percent sign; any run of whitespace, including none |
+///
+/// Rules, decided once:
+/// - A second of `60` (a leap second) carries into the next minute, as Ruby's `Time.strptime` does:
+///   `23:59:60` is midnight of the next day.
+/// - Missing date parts: the parts above the most significant one written come from `defaultDate`, the ones
+///   below it are 1 (`%H:%M` uses the default date; `%Y` alone is January 1st). A missing time is midnight.
+/// - A zone in the text wins over `defaultZone`; `%s`/`%Q` ignore zones. Weekday names are read but not checked.
+/// - `%s.%N` with a negative count reads `-1.5` as one and a half seconds before the epoch (as Ruby does).
+/// - Every field is read, then checked: a month of 13, February 30 or an hour of 25 is an error naming the field.
+/// - Steps come from Ruby: `%Y` and an unsized `%N` read digits greedily unless a numeric directive follows
+///   (`%Y%m%d` reads 4 + 2 + 2 digits); `%m`, `%d`, `%H`, `%M`, `%S` read one or two digits.
+/// - An IANA name in the data (`%Z` = `Asia/Tokyo`) is looked up in a shared, locked table per value; offsets and
+///   abbreviations cost nothing extra.
+/// - `epoch`, `epoch_millis`, `epoch_micros`, `epoch_nanos` as the whole format read a (possibly negative) integer.
+/// - When the format is exactly `defaultFormat`, the fraction and the zone may be left out and `T` may separate
+///   the date and the time, so RFC 3339 / ISO 8601 text and `2024-01-01 00:00:00` parse too.
+public final class TimestampParser: Sendable {
     /// The format as given.
     public let format: String
-    let zone: ZoneRule
-    let policy: DSTPolicy
-    let defaultDate: (Int64, Int, Int)
+    /// The zone for text without one.
+    public let zone: ZoneRule
+    /// How skipped or repeated local times are resolved.
+    public let policy: DSTPolicy
+    let mode: Mode
+    let fast: FastShape?
+    let defaultYear: Int64
+    let defaultMonth: Int
+    let defaultDay: Int
+
+    enum Mode: Sendable {
+        /// One or more alternative step lists; the first that matches wins.
+        case steps([[ParseOp]])
+        /// An integer count of units since the epoch; the value is nanoseconds per unit.
+        case epoch(Int64)
+    }
 
     /// Embulk's default timestamp format.
     public static let defaultFormat = "%Y-%m-%d %H:%M:%S.%N %z"
 
-    /// Creates a parser; throws when the zone name or default date is unknown.
-    public init(format: String, defaultZone: String = "UTC", defaultDate: String = "1970-01-01", dstPolicy: DSTPolicy = .earlier) throws {
+    /// Creates a parser; throws a `TimestampError` when the format has an unknown directive, or the zone name or
+    /// default date is unknown.
+    ///
+    /// - Parameters:
+    ///   - format: a strptime-style format, or `epoch` / `epoch_millis` / `epoch_micros` / `epoch_nanos`.
+    ///   - defaultZone: the zone of text without one: an IANA name, an offset or an abbreviation.
+    ///   - defaultDate: `YYYY-MM-DD`, supplying the date parts the format does not have.
+    ///   - dstPolicy: how local times skipped or repeated by a daylight-saving change are resolved.
+    public init(
+        format: String, defaultZone: String = "UTC", defaultDate: String = "1970-01-01",
+        dstPolicy: DSTPolicy = .earlier
+    ) throws {
         self.format = format
-        guard let z = ZoneRule(name: defaultZone) else { throw TimestampError("unknown time zone '\(defaultZone)'") }
-        self.zone = z
+        self.zone = try ZoneRule.resolve(defaultZone)
         self.policy = dstPolicy
-        let parts = defaultDate.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { throw TimestampError("default date '\(defaultDate)' is not YYYY-MM-DD") }
-        self.defaultDate = (Int64(parts[0]), parts[1], parts[2])
+        let parts = defaultDate.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, let y = Int64(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1...12).contains(m), d >= 1, d <= daysInMonth(y, m)
+        else { throw TimestampError("default date '\(defaultDate)' is not a valid date written as YYYY-MM-DD") }
+        (defaultYear, defaultMonth, defaultDay) = (y, m, d)
+        switch format {
+        case "epoch": mode = .epoch(1_000_000_000)
+        case "epoch_millis": mode = .epoch(1_000_000)
+        case "epoch_micros": mode = .epoch(1_000)
+        case "epoch_nanos": mode = .epoch(1)
+        case Self.defaultFormat:
+            var alternatives: [[ParseOp]] = []
+            for sep in [" ", "T"] {
+                for tail in [".%N %z", " %z", ".%N", ""] {
+                    alternatives.append(try compileParseFormat("%Y-%m-%d\(sep)%H:%M:%S\(tail)"))
+                }
+            }
+            mode = .steps(alternatives)
+        default:
+            mode = .steps([try compileParseFormat(format)])
+        }
+        if format == Self.defaultFormat {
+            fast = FastShape(separators: .both, fraction: .optional, zone: .optional, spaceBeforeZone: true)
+        } else if case .steps(let alts) = mode {
+            fast = FastShape(alts[0])
+        } else {
+            fast = nil
+        }
+    }
+
+    /// Parses `text` into nanoseconds since the epoch; throws a `TimestampError` saying what is wrong.
+    public func parse(_ text: UnsafeRawBufferPointer) throws -> Int64 {
+        if let fast, let v = parseFast(text, fast) { return v }
+        return try parseGeneral(text)
     }
 
     /// Parses `text` into nanoseconds since the epoch.
-    public func parse(_ text: UnsafeRawBufferPointer) throws -> Int64 {
-        try parseISO(text)
+    public func parse(_ text: String) throws -> Int64 {
+        var t = text
+        return try t.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
     }
 
-    func parseISO(_ b: UnsafeRawBufferPointer) throws -> Int64 {
+    /// Parses `text` into a `Timestamp`.
+    public func timestamp(_ text: String) throws -> Timestamp { Timestamp(nanos: try parse(text)) }
+
+    /// Parses without the fast path (for tests that compare the two).
+    func parseGeneral(_ text: UnsafeRawBufferPointer) throws -> Int64 {
+        switch mode {
+        case .epoch(let scale):
+            guard let v = ValueParsing.parseLong(text) else {
+                throw TimestampError(
+                    "cannot parse '\(Self.quoted(text))' with format '\(format)': expected an integer, optionally "
+                        + "negative")
+            }
+            let (r, o) = v.multipliedReportingOverflow(by: scale)
+            guard !o else {
+                throw TimestampError(
+                    "cannot parse '\(Self.quoted(text))' with format '\(format)': the timestamp is out of range "
+                        + "(years 1677 to 2262)")
+            }
+            return r
+        case .steps(let alternatives):
+            var best: ParseFailure? = nil
+            for steps in alternatives {
+                switch run(steps, text) {
+                case .success(let v): return v
+                case .failure(let f): if best == nil || f.position > best!.position { best = f }
+                }
+            }
+            var message = "cannot parse '\(Self.quoted(text))' with format '\(format)': \(best!.message(text))"
+            if format == Self.defaultFormat {
+                message += " (the default format also accepts the text without the fraction or the zone, and 'T' "
+                    + "between the date and the time)"
+            }
+            throw TimestampError(message)
+        }
+    }
+
+    static func quoted(_ text: UnsafeRawBufferPointer) -> String {
+        let capped = UnsafeRawBufferPointer(rebasing: text[0..<min(text.count, 128)])
+        return String(decoding: capped, as: UTF8.self) + (text.count > 128 ? "…" : "")
+    }
+
+    // MARK: - The general interpreter
+
+    /// The fields read from the text; `Int.min` marks a field that was not present.
+    struct Fields {
+        static let absent = Int.min
+        var year: Int64 = Int64.min
+        var century = absent, yearOfCentury = absent
+        var month = absent, day = absent, dayOfYear = absent
+        var hour24 = absent, hour12 = absent, pm = absent
+        var minute = absent, second = absent
+        var fraction: Int64 = 0
+        var zone = TextZone.none
+        var epochSeconds: Int64 = Int64.min
+        var epochNegative = false
+        var epochNanos: Int64 = Int64.min
+    }
+
+    /// A zone found in the text.
+    enum TextZone {
+        case none
+        case fixed(Int)
+        case rule(ZoneRule)
+    }
+
+    func run(_ steps: [ParseOp], _ b: UnsafeRawBufferPointer) -> Result<Int64, ParseFailure> {
+        var f = Fields()
         var i = 0
         let n = b.count
-        func num(_ width: Int) throws -> Int {
-            guard i + width <= n else { throw TimestampError("expected \(width) digits at position \(i + 1)") }
-            var v = 0
-            for _ in 0..<width {
-                let d = b[i] &- 48
-                guard d <= 9 else { throw TimestampError("expected a digit at position \(i + 1)") }
-                v = v * 10 + Int(d)
+        @inline(__always) func digits(_ maxDigits: Int) -> Int64? {
+            var v: Int64 = 0
+            var k = 0
+            while k < maxDigits, i < n, b[i] &- 48 <= 9 {
+                v = v * 10 + Int64(b[i] &- 48)
+                i += 1
+                k += 1
+            }
+            return k == 0 ? nil : v
+        }
+        @inline(__always) func signed(_ maxDigits: Int) -> Int64? {
+            var negative = false
+            if i < n, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+                negative = b[i] == UInt8(ascii: "-")
                 i += 1
             }
-            return v
+            guard let v = digits(maxDigits) else { return nil }
+            return negative ? -v : v
         }
-        func expect(_ c: UInt8) throws {
-            guard i < n, b[i] == c else { throw TimestampError("expected '\(Character(UnicodeScalar(c)))' at position \(i + 1)") }
-            i += 1
-        }
-        let y = try num(4)
-        try expect(UInt8(ascii: "-"))
-        let mo = try num(2)
-        try expect(UInt8(ascii: "-"))
-        let d = try num(2)
-        guard (1...12).contains(mo), d >= 1, d <= daysInMonth(Int64(y), mo) else { throw TimestampError("date out of range") }
-        var h = 0, mi = 0, s = 0, frac: Int64 = 0
-        var offset: Int? = nil
-        if i < n && (b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "T")) {
-            i += 1
-            h = try num(2)
-            try expect(UInt8(ascii: ":"))
-            mi = try num(2)
-            if i < n && b[i] == UInt8(ascii: ":") {
+        @inline(__always) func skipOneSpace() { if i < n, b[i] == 32 { i += 1 } }
+        for step in steps {
+            let at = i
+            switch step {
+            case .literal(let c):
+                guard i < n, b[i] == c else { return .failure(ParseFailure(at, .expectedLiteral(c))) }
                 i += 1
-                s = try num(2)
-            }
-            guard h < 24, mi < 60, s < 61 else { throw TimestampError("time out of range") }
-            if i < n && b[i] == UInt8(ascii: ".") {
-                i += 1
-                var digits = 0
-                while i < n, b[i] &- 48 <= 9 {
-                    if digits < 9 { frac = frac * 10 + Int64(b[i] - 48) }
-                    digits += 1
-                    i += 1
+            case .whitespace:
+                while i < n, isWhitespace(b[i]) { i += 1 }
+            case .year(let w):
+                guard let v = signed(w) else { return .failure(ParseFailure(at, .expectedNumber("a year"))) }
+                f.year = v
+            case .century:
+                guard let v = signed(2) else { return .failure(ParseFailure(at, .expectedNumber("a century"))) }
+                f.century = Int(v)
+            case .yearOfCentury:
+                guard let v = digits(2) else {
+                    return .failure(ParseFailure(at, .expectedNumber("a two-digit year")))
                 }
-                guard digits > 0 else { throw TimestampError("expected fraction digits") }
-                for _ in min(digits, 9)..<9 { frac *= 10 }
-            }
-            if i < n && b[i] == UInt8(ascii: " ") { i += 1 }
-            if i < n {
-                let rest = String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<n]), as: UTF8.self)
-                guard let z = ZoneRule(name: rest) else { throw TimestampError("unknown zone '\(rest)'") }
-                offset = z.fixedOffset ?? z.offset(atUTC: 0)
-                i = n
+                f.yearOfCentury = Int(v)
+            case .month:
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a month"))) }
+                f.month = Int(v)
+            case .day:
+                skipOneSpace()
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a day"))) }
+                f.day = Int(v)
+            case .dayOfYear:
+                guard let v = digits(3) else {
+                    return .failure(ParseFailure(at, .expectedNumber("a day of the year")))
+                }
+                f.dayOfYear = Int(v)
+            case .hour24:
+                skipOneSpace()
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("an hour"))) }
+                f.hour24 = Int(v)
+            case .hour12:
+                skipOneSpace()
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("an hour"))) }
+                f.hour12 = Int(v)
+            case .meridian:
+                guard i < n, b[i] | 0x20 == UInt8(ascii: "a") || b[i] | 0x20 == UInt8(ascii: "p") else {
+                    return .failure(ParseFailure(at, .expectedWord("AM or PM")))
+                }
+                let pm = b[i] | 0x20 == UInt8(ascii: "p")
+                i += 1
+                if i < n, b[i] == UInt8(ascii: ".") { i += 1 }
+                guard i < n, b[i] | 0x20 == UInt8(ascii: "m") else {
+                    return .failure(ParseFailure(at, .expectedWord("AM or PM")))
+                }
+                i += 1
+                if i < n, b[i] == UInt8(ascii: ".") { i += 1 }
+                f.pm = pm ? 1 : 0
+            case .minute:
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a minute"))) }
+                f.minute = Int(v)
+            case .second:
+                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a second"))) }
+                f.second = Int(v)
+            case .fraction(let w):
+                var v: Int64 = 0
+                var k = 0
+                while k < w, i < n, b[i] &- 48 <= 9 {
+                    if k < 9 { v = v * 10 + Int64(b[i] &- 48) }
+                    i += 1
+                    k += 1
+                }
+                guard k > 0 else {
+                    return .failure(ParseFailure(at, .expectedNumber("fraction-of-second digits")))
+                }
+                for _ in min(k, 9)..<9 { v *= 10 }
+                f.fraction = v
+            case .zone:
+                switch scanZone(b, i) {
+                case .success(let (z, end)):
+                    f.zone = z
+                    i = end
+                case .failure(let e): return .failure(e)
+                }
+            case .epochSeconds, .epochMillis:
+                let negative = i < n && b[i] == UInt8(ascii: "-")
+                if i < n, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+                let digitStart = i
+                while i < n, b[i] &- 48 <= 9 { i += 1 }
+                guard i > digitStart else {
+                    return .failure(ParseFailure(at, .expectedNumber("a count since the epoch")))
+                }
+                guard let v = ValueParsing.parseLong(UnsafeRawBufferPointer(rebasing: b[at..<i])) else {
+                    return .failure(ParseFailure(Int.max, .outOfRangeTimestamp))
+                }
+                if step == .epochSeconds {
+                    f.epochSeconds = v
+                    f.epochNegative = negative
+                } else {
+                    f.epochNanos = v
+                }
+            case .monthName:
+                guard let (k, end) = CalendarNames.match(CalendarNames.months, b, i) else {
+                    return .failure(ParseFailure(at, .expectedWord("a month name")))
+                }
+                f.month = k + 1
+                i = end
+            case .weekdayName:
+                guard let (_, end) = CalendarNames.match(CalendarNames.weekdays, b, i) else {
+                    return .failure(ParseFailure(at, .expectedWord("a weekday name")))
+                }
+                i = end
             }
         }
-        guard i == n else { throw TimestampError("unexpected text at position \(i + 1)") }
-        let local = CivilTime(year: Int64(y), month: mo, day: d, hour: h, minute: mi, second: min(s, 59)).epochSeconds
-        let utc = try offset.map { local - Int64($0) } ?? zone.utc(fromLocal: local, policy: policy)
-        let (r, o) = utc.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !o else { throw TimestampError("timestamp out of range") }
-        return r + frac
+        guard i == n else { return .failure(ParseFailure(i, .trailingText)) }
+        return resolve(f)
+    }
+
+    /// Scans `%z` / `%Z` text at `i`.
+    func scanZone(_ b: UnsafeRawBufferPointer, _ i: Int) -> Result<(TextZone, Int), ParseFailure> {
+        let n = b.count
+        if i < n, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            guard let (o, end) = ZoneRule.scanOffset(b, i) else { return .failure(ParseFailure(i, .badOffset)) }
+            return .success((.fixed(o), end))
+        }
+        var j = i
+        while j < n, isASCIILetter(b[j]) { j += 1 }
+        guard j > i else { return .failure(ParseFailure(i, .expectedZone)) }
+        if j < n, b[j] == UInt8(ascii: "/") {
+            while j < n,
+                isASCIILetter(b[j]) || b[j] &- 48 <= 9 || b[j] == UInt8(ascii: "/") || b[j] == UInt8(ascii: "_")
+                    || b[j] == UInt8(ascii: "-") || b[j] == UInt8(ascii: "+")
+            { j += 1 }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<j]), as: UTF8.self)
+            guard let table = ZoneTransitions.shared(name) else {
+                return .failure(ParseFailure(i, .unknownZone(name)))
+            }
+            return .success((.rule(ZoneRule(table: table, name: name)), j))
+        }
+        let word = b[i..<j]
+        if let base = ZoneAbbreviations.offset(of: word) {
+            // `UTC+9`, `GMT-05:00`
+            if base == 0, j < n, b[j] == UInt8(ascii: "+") || b[j] == UInt8(ascii: "-"), word.count >= 2 {
+                if let (o, end) = ZoneRule.scanOffset(b, j) { return .success((.fixed(o), end)) }
+                if j + 1 < n, b[j + 1] &- 48 <= 9, j + 2 == n || b[j + 2] &- 48 > 9 {
+                    let h = Int(b[j + 1] - 48) * 3600
+                    return .success((.fixed(b[j] == UInt8(ascii: "-") ? -h : h), j + 2))
+                }
+            }
+            return .success((.fixed(base), j))
+        }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: word), as: UTF8.self)
+        for (n, meanings) in ZoneAbbreviations.ambiguous where n == name.uppercased() {
+            return .failure(ParseFailure(i, .ambiguousZone(name, meanings)))
+        }
+        return .failure(ParseFailure(i, .unknownZone(name)))
+    }
+
+    /// Turns the fields into an instant.
+    func resolve(_ f: Fields) -> Result<Int64, ParseFailure> {
+        let absent = Fields.absent
+        if f.epochNanos != Int64.min || f.epochSeconds != Int64.min {
+            var total: Int64
+            var overflow = false
+            if f.epochSeconds != Int64.min {
+                // Like Ruby, `-1.5` is one and a half seconds before the epoch.
+                if f.epochNegative && f.fraction > 0 {
+                    let (s, o) = f.epochSeconds.subtractingReportingOverflow(1)
+                    let t = o ? nil : combine(s, 1_000_000_000 - f.fraction)
+                    (total, overflow) = (t ?? 0, t == nil)
+                } else {
+                    let t = combine(f.epochSeconds, f.fraction)
+                    (total, overflow) = (t ?? 0, t == nil)
+                }
+            } else {
+                (total, overflow) = f.epochNanos.multipliedReportingOverflow(by: 1_000_000)
+            }
+            return overflow ? .failure(ParseFailure(Int.max, .outOfRangeTimestamp)) : .success(total)
+        }
+        // The date.
+        var year: Int64
+        var given = 0  // 3 = year written, 2 = month, 1 = day
+        if f.year != Int64.min {
+            year = f.year
+            given = 3
+        } else if f.century != absent {
+            year = Int64(f.century) * 100 + Int64(f.yearOfCentury == absent ? 0 : f.yearOfCentury)
+            given = 3
+        } else if f.yearOfCentury != absent {
+            year = Int64(f.yearOfCentury + (f.yearOfCentury >= 69 ? 1900 : 2000))
+            given = 3
+        } else {
+            year = defaultYear
+        }
+        var days: Int64
+        if f.dayOfYear != absent && f.month == absent && f.day == absent {
+            let length = isLeapYear(year) ? 366 : 365
+            guard f.dayOfYear >= 1 && f.dayOfYear <= length else {
+                return .failure(ParseFailure(Int.max, .dayOfYearOutOfRange(f.dayOfYear, year)))
+            }
+            days = daysFromCivil(year, 1, 1) + Int64(f.dayOfYear - 1)
+        } else {
+            if given == 0 && f.month != absent { given = 2 }
+            if given == 0 && f.day != absent { given = 1 }
+            let month = f.month != absent ? f.month : (given > 2 ? 1 : defaultMonth)
+            let day = f.day != absent ? f.day : (given > 1 ? 1 : defaultDay)
+            guard month >= 1 && month <= 12 else {
+                return .failure(ParseFailure(Int.max, .outOfRange("month", month, "1–12")))
+            }
+            guard day >= 1 && day <= daysInMonth(year, month) else {
+                return .failure(ParseFailure(Int.max, .dayOutOfRange(day, year, month)))
+            }
+            days = daysFromCivil(year, month, day)
+        }
+        // The time of day.
+        var hour = 0
+        if f.hour24 != absent {
+            guard f.hour24 <= 23 else { return .failure(ParseFailure(Int.max, .outOfRange("hour", f.hour24, "0–23"))) }
+            hour = f.hour24
+        } else if f.hour12 != absent {
+            guard f.hour12 >= 1 && f.hour12 <= 12 else {
+                return .failure(ParseFailure(Int.max, .outOfRange("hour (12-hour clock)", f.hour12, "1–12")))
+            }
+            hour = f.hour12
+        }
+        if f.pm != absent { hour = hour % 12 + (f.pm == 1 ? 12 : 0) }
+        let minute = f.minute == absent ? 0 : f.minute
+        guard minute <= 59 else { return .failure(ParseFailure(Int.max, .outOfRange("minute", minute, "0–59"))) }
+        let second = f.second == absent ? 0 : f.second
+        guard second <= 60 else { return .failure(ParseFailure(Int.max, .outOfRange("second", second, "0–60"))) }
+        // Years beyond ±1e9 overflow below; anything outside 1677–2262 is caught by the multiplication.
+        guard days > -400_000_000_000 && days < 400_000_000_000 else {
+            return .failure(ParseFailure(Int.max, .outOfRangeTimestamp))
+        }
+        let local = days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let utc: Int64
+        switch f.zone {
+        case .fixed(let o): utc = local - Int64(o)
+        case .rule(let rule):
+            do { utc = try rule.utc(fromLocal: local, policy: policy) } catch {
+                return .failure(ParseFailure(Int.max, .dst("\(error)")))
+            }
+        case .none:
+            do { utc = try zone.utc(fromLocal: local, policy: policy) } catch {
+                return .failure(ParseFailure(Int.max, .dst("\(error)")))
+            }
+        }
+        guard let total = combine(utc, f.fraction) else { return .failure(ParseFailure(Int.max, .outOfRangeTimestamp)) }
+        return .success(total)
+    }
+
+    // MARK: - The fast path
+
+    /// The shape of `%Y-%m-%d[ T]%H:%M:%S[.%N][ ][%z]` formats, parsed without the interpreter.
+    struct FastShape: Sendable {
+        enum Separators: Sendable { case space, letterT, both }
+        enum Presence: Sendable { case forbidden, required, optional }
+        var separators: Separators
+        var fraction: Presence
+        var zone: Presence
+        var spaceBeforeZone: Bool
+
+        init(separators: Separators, fraction: Presence, zone: Presence, spaceBeforeZone: Bool) {
+            self.separators = separators
+            self.fraction = fraction
+            self.zone = zone
+            self.spaceBeforeZone = spaceBeforeZone
+        }
+
+        /// Recognizes the shape in compiled steps, or returns `nil`.
+        init?(_ s: [ParseOp]) {
+            guard s.count >= 11, case .year(let w) = s[0], w >= 4, s[1] == .literal(45), s[2] == .month,
+                s[3] == .literal(45), s[4] == .day, s[6] == .hour24, s[7] == .literal(58), s[8] == .minute,
+                s[9] == .literal(58), s[10] == .second
+            else { return nil }
+            switch s[5] {
+            case .whitespace: separators = .space
+            case .literal(UInt8(ascii: "T")): separators = .letterT
+            default: return nil
+            }
+            var rest = s[11...]
+            fraction = .forbidden
+            if rest.first == .literal(46), rest.dropFirst().first == .fraction(maxDigits: Int.max) {
+                fraction = .required
+                rest = rest.dropFirst(2)
+            }
+            spaceBeforeZone = false
+            if rest.first == .whitespace, rest.count == 2 {
+                spaceBeforeZone = true
+                rest = rest.dropFirst()
+            }
+            zone = .forbidden
+            if rest.first == .zone {
+                zone = .required
+                rest = rest.dropFirst()
+            }
+            guard rest.isEmpty else { return nil }
+        }
+    }
+
+    /// Parses the common fixed-width shapes; `nil` sends the text to the general interpreter (which accepts
+    /// everything this accepts, with the same result, and explains failures).
+    @inline(__always)
+    func parseFast(_ b: UnsafeRawBufferPointer, _ shape: FastShape) -> Int64? {
+        let n = b.count
+        guard n >= 19 else { return nil }
+        @inline(__always) func two(_ i: Int) -> Int {
+            let a = b[i] &- 48, c = b[i + 1] &- 48
+            return a <= 9 && c <= 9 ? Int(a) * 10 + Int(c) : -1
+        }
+        let y1 = two(0), y2 = two(2), month = two(5), day = two(8), hour = two(11), minute = two(14), second = two(17)
+        guard y1 >= 0, y2 >= 0, month >= 1, month <= 12, day >= 1, hour >= 0, hour <= 23, minute >= 0, minute <= 59,
+            second >= 0, second <= 60, b[4] == 45, b[7] == 45, b[13] == 58, b[16] == 58
+        else { return nil }
+        switch shape.separators {
+        case .space: guard b[10] == 32 else { return nil }
+        case .letterT: guard b[10] == UInt8(ascii: "T") else { return nil }
+        case .both: guard b[10] == 32 || b[10] == UInt8(ascii: "T") else { return nil }
+        }
+        let year = Int64(y1 * 100 + y2)
+        guard day <= 28 || day <= daysInMonth(year, month) else { return nil }
+        var i = 19
+        var fraction: Int64 = 0
+        if i < n, b[i] == 46 {
+            guard shape.fraction != .forbidden else { return nil }
+            i += 1
+            var k = 0
+            while i < n, b[i] &- 48 <= 9 {
+                if k < 9 { fraction = fraction * 10 + Int64(b[i] &- 48) }
+                i += 1
+                k += 1
+            }
+            guard k > 0 else { return nil }
+            var scale = k
+            while scale < 9 {
+                fraction *= 10
+                scale += 1
+            }
+        } else if shape.fraction == .required {
+            return nil
+        }
+        let local = daysFromCivil(year, month, day) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        var utc: Int64
+        if i == n {
+            guard shape.zone != .required else { return nil }
+            if let fixed = zone.fixedOffset {
+                utc = local - Int64(fixed)
+            } else {
+                guard let u = try? zone.utc(fromLocal: local, policy: policy) else { return nil }
+                utc = u
+            }
+        } else {
+            guard shape.zone != .forbidden else { return nil }
+            if shape.spaceBeforeZone { while i < n, b[i] == 32 { i += 1 } }
+            guard i < n else { return nil }
+            if b[i] == UInt8(ascii: "Z") && i + 1 == n {
+                utc = local
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                guard let (o, end) = ZoneRule.scanOffset(b, i), end == n else { return nil }
+                utc = local - Int64(o)
+            } else {
+                guard case .success(let (z, end)) = scanZone(b, i), end == n else { return nil }
+                switch z {
+                case .fixed(let o): utc = local - Int64(o)
+                case .rule(let r):
+                    guard let u = try? r.utc(fromLocal: local, policy: policy) else { return nil }
+                    utc = u
+                case .none: return nil
+                }
+            }
+        }
+        return combine(utc, fraction)
+    }
+}
+
+/// `seconds * 1e9 + fraction` (fraction in 0 ..< 1e9), or `nil` outside the range of `Int64`.
+@inline(__always)
+func combine(_ seconds: Int64, _ fraction: Int64) -> Int64? {
+    if seconds < 0 && fraction > 0 {
+        // Int64.min is -9223372037 s + 145224192 ns: multiply the next second up to stay in range.
+        let (r, o) = (seconds + 1).multipliedReportingOverflow(by: 1_000_000_000)
+        return o ? nil : r + (fraction - 1_000_000_000)
+    }
+    let (r, o1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (t, o2) = r.addingReportingOverflow(fraction)
+    return o1 || o2 ? nil : t
+}
+
+/// Why the general interpreter stopped; the message is built only when it is reported.
+struct ParseFailure: Error {
+    /// How far the text matched (`Int.max` for a failure after a full match), to pick the most telling failure.
+    var position: Int
+    var kind: Kind
+
+    enum Kind {
+        case expectedLiteral(UInt8)
+        case expectedNumber(StaticString)
+        case expectedWord(StaticString)
+        case expectedZone
+        case badOffset
+        case unknownZone(String)
+        case ambiguousZone(String, String)
+        case trailingText
+        case outOfRange(StaticString, Int, StaticString)
+        case dayOutOfRange(Int, Int64, Int)
+        case dayOfYearOutOfRange(Int, Int64)
+        case outOfRangeTimestamp
+        case dst(String)
+    }
+
+    init(_ position: Int, _ kind: Kind) {
+        self.position = position
+        self.kind = kind
+    }
+
+    /// Up to `limit` bytes of `text` from `position`, as text.
+    func snippet(_ text: UnsafeRawBufferPointer, _ limit: Int) -> String {
+        let end = min(text.count, position + limit)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: text[position..<end]), as: UTF8.self)
+    }
+
+    /// The failure as a sentence about `text`.
+    func message(_ text: UnsafeRawBufferPointer) -> String {
+        let at = position == Int.max ? "" : " at position \(position + 1)"
+        let found: String
+        if position < text.count {
+            found = " but found '\(snippet(text, 16))'"
+        } else {
+            found = " but the text ended"
+        }
+        switch kind {
+        case .expectedLiteral(let c):
+            return "expected '\(Character(UnicodeScalar(c)))'\(at)\(found)"
+        case .expectedNumber(let what): return "expected \(what)\(at)\(found)"
+        case .expectedWord(let what): return "expected \(what)\(at)\(found)"
+        case .expectedZone:
+            return "expected a time zone (an offset such as +09:00, Z, or a name such as UTC or Asia/Tokyo)\(at)\(found)"
+        case .badOffset: return "the UTC offset\(at) is not valid; write it as +09:00, +0900 or +09"
+        case .unknownZone(let name):
+            return "unknown time zone '\(name)'; write an offset such as +09:00 or an IANA name such as "
+                + "America/New_York in the data, or remove %z/%Z from the format and set the timezone option. "
+                + "Known abbreviations: \(ZoneAbbreviations.knownNames)"
+        case .ambiguousZone(let name, let meanings):
+            return "time zone abbreviation '\(name)' is ambiguous (\(meanings)); remove %z/%Z from the format and "
+                + "set the timezone option to an IANA name"
+        case .trailingText:
+            return "unexpected text '\(snippet(text, 32))' after the end of the format"
+        case .outOfRange(let field, let value, let range):
+            return "\(field) \(value) is out of range (\(range))"
+        case .dayOutOfRange(let day, let year, let month):
+            let yearMonth = "\(year)-\(month < 10 ? "0" : "")\(month)"
+            return "day \(day) is out of range for \(yearMonth) (1–\(daysInMonth(year, month)))"
+        case .dayOfYearOutOfRange(let d, let year):
+            return "day of the year \(d) is out of range for \(year) (1–\(isLeapYear(year) ? 366 : 365))"
+        case .outOfRangeTimestamp: return "the timestamp is out of range (years 1677 to 2262)"
+        case .dst(let m): return m
+        }
     }
 }
