@@ -38,10 +38,10 @@ struct CSVEngine {
     var builder: PageBuilder
 
     // Fields of the record being read: byte ranges into the buffer, or into `scratch` when unescaped.
-    var fieldStart: [Int] = []
-    var fieldEnd: [Int] = []
-    var fieldFlags: [UInt8] = []  // bit 0: quoted, bit 1: in scratch
-    var scratch: [UInt8] = []
+    var fieldStart = RawBuffer<Int>(capacity: 32)
+    var fieldEnd = RawBuffer<Int>(capacity: 32)
+    var fieldFlags = RawBuffer<UInt8>(capacity: 32)  // bit 0: quoted, bit 1: in scratch
+    var scratch = RawBuffer<UInt8>(capacity: 4096)
 
     init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger) {
         self.options = options
@@ -66,19 +66,28 @@ struct CSVEngine {
         nullString = options.nullString
         headerLinesLeft = options.skipHeaderLines
         builder = PageBuilder(schema: schema, capacity: 4096)
-        fieldStart.reserveCapacity(schema.count + 4)
-        fieldEnd.reserveCapacity(schema.count + 4)
-        fieldFlags.reserveCapacity(schema.count + 4)
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
         if chunk.isEmpty { return }
-        buffer.append(contentsOf: chunk)
-        try process(final: false, sink: sink)
+        var rest = chunk.bindMemory(to: UInt8.self)
+        // Finish the record left over from earlier chunks, a line at a time, then parse the rest in place.
+        while !buffer.isEmpty && !rest.isEmpty {
+            var cut = 0
+            while cut < rest.count && rest[cut] != 10 && rest[cut] != 13 { cut += 1 }
+            if cut < rest.count { cut += (rest[cut] == 13 && cut + 1 < rest.count && rest[cut + 1] == 10) ? 2 : 1 }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: rest[0..<cut]))
+            rest = UnsafeBufferPointer(rebasing: rest[cut...])
+            try processBuffer(final: false, sink: sink)
+        }
+        if !rest.isEmpty {
+            let consumed = try process(rest, final: false, sink: sink)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: rest[consumed...]))
+        }
     }
 
     mutating func finish(to sink: RecordSink) throws {
-        try process(final: true, sink: sink)
+        try processBuffer(final: true, sink: sink)
         if builder.rowCount > 0 { try sink.emit(builder.build()) }
     }
 
@@ -96,48 +105,51 @@ struct CSVEngine {
         case broken(DataErrorCode, String, lineEnd: Int)
     }
 
-    mutating func process(final: Bool, sink: RecordSink) throws {
+    /// Parses what the buffer holds and drops the consumed bytes from it.
+    mutating func processBuffer(final: Bool, sink: RecordSink) throws {
+        // `bytes` shares the buffer's storage only inside this scope; the buffer is trimmed afterwards.
+        let consumed: Int = try {
+            let bytes = buffer
+            return try bytes.withUnsafeBufferPointer { try process($0, final: final, sink: sink) }
+        }()
+        if consumed > 0 { buffer.removeFirst(consumed) }
+    }
+
+    /// Parses the whole records at the start of `p`; returns how many bytes they took.
+    mutating func process(_ p: UnsafeBufferPointer<UInt8>, final: Bool, sink: RecordSink) throws -> Int {
         var pos = 0
-        defer {
-            if pos > 0 {
-                buffer.removeFirst(pos)
-                bytesConsumed += Int64(pos)
-            }
-        }
-        let count = buffer.count
+        let count = p.count
+        defer { bytesConsumed += Int64(pos) }
         if !bomChecked {
-            if count < 3 && !final && buffer.elementsEqual([0xEF, 0xBB, 0xBF].prefix(count)) { return }
+            if count < 3 && !final && p.elementsEqual([0xEF, 0xBB, 0xBF].prefix(count)) { return 0 }
             bomChecked = true
-            if count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { pos = 3 }
+            if count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { pos = 3 }
         }
-        // `bytes` shares the buffer's storage until the loop ends (the buffer is only trimmed afterwards).
-        let bytes = buffer
-        try bytes.withUnsafeBufferPointer { p in
-            while pos < count {
-                if headerLinesLeft > 0 {
-                    guard let end = physicalLineEnd(p, from: pos, final: final) else { return }
-                    headerLinesLeft -= 1
-                    linesConsumed += 1
-                    pos = end
-                    continue
-                }
-                switch scanRecord(p, from: pos, final: final) {
-                case .incomplete:
-                    return
-                case .skip(let end):
-                    linesConsumed += 1
-                    pos = end
-                case .record(let end, let lines):
-                    try convertRecord(p, start: pos, end: end, sink: sink)
-                    linesConsumed += lines
-                    pos = end
-                case .broken(let code, let message, let lineEnd):
-                    try rejectRaw(p, code, message, column: nil, start: pos, end: lineEnd, sink: sink)
-                    linesConsumed += 1
-                    pos = lineEnd
-                }
+        while pos < count {
+            if headerLinesLeft > 0 {
+                guard let end = physicalLineEnd(p, from: pos, final: final) else { return pos }
+                headerLinesLeft -= 1
+                linesConsumed += 1
+                pos = end
+                continue
+            }
+            switch scanRecord(p, from: pos, final: final) {
+            case .incomplete:
+                return pos
+            case .skip(let end):
+                linesConsumed += 1
+                pos = end
+            case .record(let end, let lines):
+                try convertRecord(p, start: pos, end: end, sink: sink)
+                linesConsumed += lines
+                pos = end
+            case .broken(let code, let message, let lineEnd):
+                try rejectRaw(p, code, message, column: nil, start: pos, end: lineEnd, sink: sink)
+                linesConsumed += 1
+                pos = lineEnd
             }
         }
+        return pos
     }
 
     /// The end (after the line break) of the physical line starting at `from`, or nil if more bytes are needed.
@@ -196,10 +208,11 @@ struct CSVEngine {
     /// Tokenizes the record starting at `start`.
     mutating func scanRecord(_ p: UnsafeBufferPointer<UInt8>, from start: Int, final: Bool) -> Scan {
         let n = p.count
-        fieldStart.removeAll(keepingCapacity: true)
-        fieldEnd.removeAll(keepingCapacity: true)
-        fieldFlags.removeAll(keepingCapacity: true)
-        scratch.removeAll(keepingCapacity: true)
+        fieldStart.removeAll()
+        fieldEnd.removeAll()
+        fieldFlags.removeAll()
+        scratch.removeAll()
+        let base = p.baseAddress!
         var lines = 1
 
         // Empty line or comment line.
@@ -238,7 +251,19 @@ struct CSVEngine {
                 var inScratch = false
                 let scratchBase = scratch.count
                 var size = 0
+                let qb = UInt8(q), eb = e >= 0 ? UInt8(e) : UInt8(q)
                 while true {
+                    // Skip ordinary bytes quickly (bounded so the size limit is still checked).
+                    let limitEnd = min(n, i + max(1, options.maxQuotedSizeLimit - size + 1))
+                    let j = ByteScan.firstOf4(base, i, limitEnd, qb, eb, 10, 13)
+                    size += j - i
+                    i = j
+                    if size > options.maxQuotedSizeLimit {
+                        return brokenAtFirstLine(
+                            .lineTooLong,
+                            "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit"
+                        )
+                    }
                     if i >= n {
                         if !final { return .incomplete }
                         return brokenAtFirstLine(
@@ -272,7 +297,7 @@ struct CSVEngine {
                             if !inScratch {
                                 inScratch = true
                             }
-                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i + 1]))
+                            scratch.append(base + segStart, count: i + 1 - segStart)
                             i += 2
                             segStart = i
                             size += 1
@@ -282,7 +307,7 @@ struct CSVEngine {
                         } else {
                             // Closing quote.
                             if inScratch {
-                                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
+                                scratch.append(base + segStart, count: i - segStart)
                                 addField(scratchBase, scratch.count, 3)
                             } else {
                                 addField(segStart, i, 1)
@@ -319,7 +344,7 @@ struct CSVEngine {
                         let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
                         if next == q || next == e {
                             inScratch = true
-                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
+                            scratch.append(base + segStart, count: i - segStart)
                             scratch.append(UInt8(next))
                             i += 2
                             segStart = i
@@ -336,8 +361,8 @@ struct CSVEngine {
                         } else {
                             if firstLineEnd < 0 { firstLineEnd = i + lb }
                             inScratch = true
-                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: p[segStart..<i]))
-                            scratch.append(contentsOf: newlineBytes)
+                            scratch.append(base + segStart, count: i - segStart)
+                            newlineBytes.withUnsafeBufferPointer { scratch.append($0.baseAddress!, count: $0.count) }
                             i += lb
                             segStart = i
                             lines += 1
@@ -359,6 +384,8 @@ struct CSVEngine {
             i = fs
             let vs = trim ? fs : i
             while i < n {
+                i = ByteScan.firstOf3(base, i, n, delim0, 10, 13)
+                if i >= n { break }
                 let c = p[i]
                 if c == delim0 {
                     guard let d = delimiterAt(p, i, final: final) else { return .incomplete }
@@ -412,9 +439,9 @@ struct CSVEngine {
         }
         var failure: (Int, String)? = nil
         let raw = UnsafeRawBufferPointer(p)
-        let scratchCopy = scratch
-        scratchCopy.withUnsafeBytes { scr in
-            for c in 0..<columns {
+        let scr = UnsafeRawBufferPointer(start: scratch.base, count: scratch.count)
+        do {
+            columnLoop: for c in 0..<columns {
                 if c >= fields {
                     builder.setNull(c)
                     continue
@@ -434,7 +461,7 @@ struct CSVEngine {
                 }
                 if let msg = convert(v, column: c) {
                     failure = (c, msg)
-                    return
+                    break columnLoop
                 }
             }
         }
