@@ -1,0 +1,103 @@
+/// Finds the first byte equal to any of a few targets, eight bytes at a time (SWAR), for the tokenizer's hot loops.
+enum ByteScan {
+    @inline(__always)
+    static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
+
+    /// Nonzero where a byte of `x` is zero: the lowest set 0x80 bit marks the first zero byte exactly.
+    @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
+
+    /// The index of the first byte in `p[from..<end]` equal to `a`, `b` or `c`, or `end`.
+    @inline(__always)
+    static func firstOf3(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
+        var i = from
+        let ma = splat(a), mb = splat(b), mc = splat(c)
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= end {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let z = zeroBytes(w ^ ma) | zeroBytes(w ^ mb) | zeroBytes(w ^ mc)
+            if z != 0 { return i + (z.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < end {
+            let x = p[i]
+            if x == a || x == b || x == c { return i }
+            i += 1
+        }
+        return end
+    }
+
+    /// The index of the first byte in `p[from..<end]` equal to `a`, `b`, `c` or `d`, or `end`.
+    @inline(__always)
+    static func firstOf4(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8)
+        -> Int
+    {
+        var i = from
+        let ma = splat(a), mb = splat(b), mc = splat(c), md = splat(d)
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= end {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let z = zeroBytes(w ^ ma) | zeroBytes(w ^ mb) | zeroBytes(w ^ mc) | zeroBytes(w ^ md)
+            if z != 0 { return i + (z.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < end {
+            let x = p[i]
+            if x == a || x == b || x == c || x == d { return i }
+            i += 1
+        }
+        return end
+    }
+}
+
+/// A growable buffer of trivial values on manually managed memory: appends without uniqueness checks, for the
+/// per-record field lists the tokenizer rebuilds millions of times.
+struct RawBuffer<T> {
+    final class Storage {
+        var pointer: UnsafeMutablePointer<T>
+        init(capacity: Int) { pointer = .allocate(capacity: capacity) }
+        deinit { pointer.deallocate() }
+    }
+
+    private let storage: Storage
+    private(set) var base: UnsafeMutablePointer<T>
+    private var capacity: Int
+    /// The number of values held.
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(16, capacity)
+        storage = Storage(capacity: self.capacity)
+        base = storage.pointer
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> T { base[i] }
+
+    @inline(__always)
+    mutating func append(_ v: T) {
+        if count == capacity { grow(to: capacity * 2) }
+        (base + count).initialize(to: v)
+        count += 1
+    }
+
+    /// Appends `n` values from `source`.
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<T>, count n: Int) {
+        if count + n > capacity { grow(to: max(capacity * 2, count + n)) }
+        (base + count).initialize(from: source, count: n)
+        count += n
+    }
+
+    @inline(__always)
+    mutating func removeAll() { count = 0 }
+
+    private mutating func grow(to newCapacity: Int) {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
+        p.initialize(from: base, count: count)
+        storage.pointer.deallocate()
+        storage.pointer = p
+        base = p
+        capacity = newCapacity
+    }
+}
