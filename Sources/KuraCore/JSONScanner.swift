@@ -27,10 +27,22 @@ public final class JSONScanner {
     public let invalidEscapes: JSONInvalidEscapes
     /// Line feeds seen in whitespace by the last `scan` (strings cannot hold raw line feeds).
     public private(set) var newlines = 0
-    /// Per target of the tree given to the last `scan`: start and end offset of the value found, or -1 when the
-    /// member was missing.
-    public private(set) var spanStarts: [Int] = []
-    public private(set) var spanEnds: [Int] = []
+    // Per target of the tree given to the last `scan`: start and end offset of the value found, or -1.
+    var spanStarts: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
+    var spanEnds: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
+    var spanCapacity = 1
+
+    /// The span of target `t` of the tree given to the last `scan`, or `nil` when the member was missing.
+    @inline(__always)
+    public func span(_ t: Int) -> Range<Int>? {
+        let s = spanStarts[t]
+        return s < 0 ? nil : s..<spanEnds[t]
+    }
+
+    /// The start offset of target `t`'s value, or -1 when it was missing (see `span(_:)`).
+    @inline(__always) public func spanStart(_ t: Int) -> Int { spanStarts[t] }
+    /// The end offset of target `t`'s value (meaningful when `spanStart(t) >= 0`).
+    @inline(__always) public func spanEnd(_ t: Int) -> Int { spanEnds[t] }
 
     let kinds: UnsafeMutablePointer<UInt8>
     let nodes: UnsafeMutablePointer<Int32>
@@ -58,6 +70,8 @@ public final class JSONScanner {
         counters.deallocate()
         hints.deallocate()
         starts.deallocate()
+        spanStarts.deallocate()
+        spanEnds.deallocate()
     }
 
     /// The span of the value at `pointer` in the single JSON value `document`, or `nil` when there is no such
@@ -69,7 +83,7 @@ public final class JSONScanner {
         while i < document.count, JSON.isWhitespace(document[i]) { i += 1 }
         switch scan(document, from: i, isFinal: true, tree: tree, compactInto: &sink, compacting: false) {
         case .complete:
-            return spanStarts[0] >= 0 ? spanStarts[0]..<spanEnds[0] : nil
+            return span(0)
         case .needMoreData: throw JSONError(.syntax, offset: document.count, "unexpected end of the input")
         case .invalid(let e): throw e
         }
@@ -89,15 +103,15 @@ public final class JSONScanner {
     ) -> Outcome {
         newlines = 0
         if let tree {
-            if spanStarts.count != tree.targetCount {
-                spanStarts = [Int](repeating: -1, count: tree.targetCount)
-                spanEnds = [Int](repeating: -1, count: tree.targetCount)
-            } else {
-                for t in 0..<tree.targetCount {
-                    spanStarts[t] = -1
-                    spanEnds[t] = -1
-                }
+            if spanCapacity < tree.targetCount {
+                spanStarts.deallocate()
+                spanEnds.deallocate()
+                spanCapacity = tree.targetCount
+                spanStarts = .allocate(capacity: spanCapacity)
+                spanEnds = .allocate(capacity: spanCapacity)
             }
+            let starts = spanStarts
+            for t in 0..<tree.targetCount { starts[t] = -1 }
         }
         let mark = out.count
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self), start < input.count else {
@@ -105,10 +119,13 @@ public final class JSONScanner {
                 ? .invalid(JSONError(.syntax, offset: start, "expected a JSON value, found the end of the input"))
                 : .needMoreData
         }
+        var lineFeeds = 0
         do {
-            let end = try run(base, input.count, start, isFinal, tree, &out, compacting)
+            let end = try run(base, input.count, start, isFinal, tree, &out, compacting, &lineFeeds)
+            newlines = lineFeeds
             return .complete(end: end)
         } catch {
+            newlines = lineFeeds
             if out.count > mark { out.removeLast(out.count - mark) }
             switch error {
             case .needMore: return .needMoreData
@@ -128,45 +145,26 @@ public final class JSONScanner {
     func syntax(_ offset: Int, _ message: String) -> Stop { .invalid(JSONError(.syntax, offset: offset, message)) }
 
     @inline(__always)
-    func record(_ tree: JSONPointerTree?, _ node: Int32, _ s: Int, _ e: Int) {
+    func record(_ tree: JSONPointerTree?, _ node: Int32, _ s: Int, _ e: Int, _ starts: UnsafeMutablePointer<Int>, _ ends: UnsafeMutablePointer<Int>) {
         guard let tree, node >= 0 else { return }
         let count = tree.targetCountOf[Int(node)]
         if count == 0 { return }
         let first = tree.targetStart[Int(node)]
         for k in first..<(first + count) {
-            spanStarts[tree.targets[k]] = s
-            spanEnds[tree.targets[k]] = e
+            starts[tree.targets[k]] = s
+            ends[tree.targets[k]] = e
         }
     }
 
     private func run(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, _ isFinal: Bool, _ tree: JSONPointerTree?,
-        _ out: inout [UInt8], _ compacting: Bool
+        _ out: inout [UInt8], _ compacting: Bool, _ newlines: inout Int
     ) throws(Stop) -> Int {
         var i = start
         var runStart = start
         var depth = 0
+        let spanS = spanStarts, spanE = spanEnds
         var node: Int32 = tree == nil ? -1 : 0  // the tree node of the value about to be read
-
-        @inline(__always) func skipWhitespace() {
-            if i < n && p[i] > 0x20 { return }
-            let from = i
-            while i < n {
-                let b = p[i]
-                if b == 0x20 || b == 0x09 || b == 0x0D {
-                    i += 1
-                } else if b == 0x0A {
-                    newlines += 1
-                    i += 1
-                } else {
-                    break
-                }
-            }
-            if compacting && i > from {
-                if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
-                runStart = i
-            }
-        }
 
         valueLoop: while true {
             // Read one value at i; `node` is its tree node.
@@ -189,22 +187,22 @@ public final class JSONScanner {
                 counters[depth] = 0
                 if tree != nil { hints[depth] = 0 }
                 i += 1
-                skipWhitespace()
+                skipWhitespace(p, n, &i, &out, compacting, &runStart, &newlines)
                 guard i < n else { throw endOfInput(n, isFinal, c == UInt8(ascii: "{") ? "a member name or '}'" : "a value or ']'") }
                 if c == UInt8(ascii: "{") {
                     if p[i] == UInt8(ascii: "}") {
                         i += 1
                         depth -= 1
-                        record(tree, node, valueStart, i)
+                        record(tree, node, valueStart, i, spanS, spanE)
                     } else {
-                        node = try readKey(p, n, &i, isFinal, tree, node, &out, compacting, &runStart, depth)
+                        node = try readKey(p, n, &i, isFinal, tree, node, &out, compacting, &runStart, depth, &newlines)
                         containerOpened = true
                     }
                 } else {
                     if p[i] == UInt8(ascii: "]") {
                         i += 1
                         depth -= 1
-                        record(tree, node, valueStart, i)
+                        record(tree, node, valueStart, i, spanS, spanE)
                     } else {
                         node = tree?.child(node, index: 0) ?? -1
                         containerOpened = true
@@ -213,19 +211,19 @@ public final class JSONScanner {
                 if containerOpened { continue valueLoop }
             case UInt8(ascii: "\""):
                 try scanString(p, n, &i, isFinal, &out, compacting, &runStart)
-                record(tree, node, valueStart, i)
+                record(tree, node, valueStart, i, spanS, spanE)
             case UInt8(ascii: "t"):
                 try literal(p, n, &i, isFinal, "true")
-                record(tree, node, valueStart, i)
+                record(tree, node, valueStart, i, spanS, spanE)
             case UInt8(ascii: "f"):
                 try literal(p, n, &i, isFinal, "false")
-                record(tree, node, valueStart, i)
+                record(tree, node, valueStart, i, spanS, spanE)
             case UInt8(ascii: "n"):
                 try literal(p, n, &i, isFinal, "null")
-                record(tree, node, valueStart, i)
+                record(tree, node, valueStart, i, spanS, spanE)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 try scanNumber(p, n, &i, isFinal)
-                record(tree, node, valueStart, i)
+                record(tree, node, valueStart, i, spanS, spanE)
             default:
                 throw syntax(i, "expected a JSON value, found \(JSON.describeByte(c))")
             }
@@ -238,7 +236,7 @@ public final class JSONScanner {
                     }
                     return i
                 }
-                skipWhitespace()
+                skipWhitespace(p, n, &i, &out, compacting, &runStart, &newlines)
                 guard i < n else {
                     throw endOfInput(n, isFinal, kinds[depth] == UInt8(ascii: "{") ? "',' or '}'" : "',' or ']'")
                 }
@@ -246,14 +244,14 @@ public final class JSONScanner {
                 if kinds[depth] == UInt8(ascii: "{") {
                     if b == UInt8(ascii: ",") {
                         i += 1
-                        skipWhitespace()
+                        skipWhitespace(p, n, &i, &out, compacting, &runStart, &newlines)
                         guard i < n else { throw endOfInput(n, isFinal, "a member name") }
-                        node = try readKey(p, n, &i, isFinal, tree, nodes[depth], &out, compacting, &runStart, depth)
+                        node = try readKey(p, n, &i, isFinal, tree, nodes[depth], &out, compacting, &runStart, depth, &newlines)
                         continue valueLoop
                     }
                     if b == UInt8(ascii: "}") {
                         i += 1
-                        record(tree, nodes[depth], starts[depth], i)
+                        record(tree, nodes[depth], starts[depth], i, spanS, spanE)
                         depth -= 1
                         continue
                     }
@@ -261,14 +259,14 @@ public final class JSONScanner {
                 } else {
                     if b == UInt8(ascii: ",") {
                         i += 1
-                        skipWhitespace()
+                        skipWhitespace(p, n, &i, &out, compacting, &runStart, &newlines)
                         counters[depth] += 1
                         node = tree == nil ? -1 : tree!.child(nodes[depth], index: counters[depth])
                         continue valueLoop
                     }
                     if b == UInt8(ascii: "]") {
                         i += 1
-                        record(tree, nodes[depth], starts[depth], i)
+                        record(tree, nodes[depth], starts[depth], i, spanS, spanE)
                         depth -= 1
                         continue
                     }
@@ -278,11 +276,35 @@ public final class JSONScanner {
         }
     }
 
+    @inline(__always)
+    private func skipWhitespace(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ out: inout [UInt8], _ compacting: Bool,
+        _ runStart: inout Int, _ newlines: inout Int
+    ) {
+        if i < n && p[i] > 0x20 { return }
+        let from = i
+        while i < n {
+            let b = p[i]
+            if b == 0x20 || b == 0x09 || b == 0x0D {
+                i += 1
+            } else if b == 0x0A {
+                newlines += 1
+                i += 1
+            } else {
+                break
+            }
+        }
+        if compacting && i > from {
+            if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
+            runStart = i
+        }
+    }
+
     /// Reads `"key"` `:` and the whitespace after it; returns the tree node of the member's value.
     @inline(__always)
     private func readKey(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ isFinal: Bool, _ tree: JSONPointerTree?, _ parent: Int32,
-        _ out: inout [UInt8], _ compacting: Bool, _ runStart: inout Int, _ depth: Int
+        _ out: inout [UInt8], _ compacting: Bool, _ runStart: inout Int, _ depth: Int, _ newlines: inout Int
     ) throws(Stop) -> Int32 {
         guard p[i] == UInt8(ascii: "\"") else {
             throw syntax(i, "expected a member name in double quotes, found \(JSON.describeByte(p[i]))")
@@ -344,24 +366,18 @@ public final class JSONScanner {
     @inline(__always)
     private func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ isFinal: Bool) throws(Stop) {
         @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- 48 <= 9 }
-        // A number may end exactly at the end of the bytes only when they are final.
-        @inline(__always) func atEnd() throws(Stop) -> Bool {
-            if i < n { return false }
-            if isFinal { return true }
-            throw .needMore
-        }
         if p[i] == UInt8(ascii: "-") {
             i += 1
             guard i < n else { throw endOfInput(n, isFinal, "a digit after '-'") }
         }
         if p[i] == UInt8(ascii: "0") {
             i += 1
-            if try atEnd() { return }
+            if i >= n { if isFinal { return }; throw .needMore }
             if isDigit(p[i]) { throw syntax(i, "a number must not have leading zeros") }
         } else if isDigit(p[i]) {
             i += 1
             while i < n && isDigit(p[i]) { i += 1 }
-            if try atEnd() { return }
+            if i >= n { if isFinal { return }; throw .needMore }
         } else {
             throw syntax(i, "expected a digit in a number, found \(JSON.describeByte(p[i]))")
         }
@@ -370,7 +386,7 @@ public final class JSONScanner {
             guard i < n else { throw endOfInput(n, isFinal, "a digit after the decimal point") }
             guard isDigit(p[i]) else { throw syntax(i, "expected a digit after the decimal point, found \(JSON.describeByte(p[i]))") }
             while i < n && isDigit(p[i]) { i += 1 }
-            if try atEnd() { return }
+            if i >= n { if isFinal { return }; throw .needMore }
         }
         if p[i] | 0x20 == UInt8(ascii: "e") {
             i += 1
@@ -381,7 +397,7 @@ public final class JSONScanner {
             }
             guard isDigit(p[i]) else { throw syntax(i, "expected a digit in the exponent, found \(JSON.describeByte(p[i]))") }
             while i < n && isDigit(p[i]) { i += 1 }
-            if try atEnd() { return }
+            if i >= n { if isFinal { return }; throw .needMore }
         }
     }
 

@@ -7,6 +7,20 @@ import KuraCore
 /// that is not valid JSON is rejected and reading resumes after the next line break; one that is valid but not a
 /// record (not an object, no member at `root`, a field that does not convert) is rejected alone.
 final class JSONRecordParser: RecordParser {
+    /// The state, a value so that the hot loop touches no class properties.
+    var stream: JSONStream
+
+    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String) {
+        stream = JSONStream(options: options, schema: schema, conversions: conversions, file: file)
+    }
+
+    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws { try stream.push(chunk, to: sink) }
+
+    func finish(to sink: RecordSink) throws { try stream.finish(to: sink) }
+}
+
+/// The parsing state and logic of `JSONRecordParser`.
+struct JSONStream {
     /// The largest raw record kept in a reject.
     static let rawLimit = 65_536
 
@@ -84,7 +98,7 @@ final class JSONRecordParser: RecordParser {
         builder = PageBuilder(schema: schema, capacity: 4096)
     }
 
-    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
+    mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
         if chunk.count > 0 { buffer.append(contentsOf: chunk) }
         try process(final: false, sink)
         if pos == buffer.count {
@@ -98,7 +112,7 @@ final class JSONRecordParser: RecordParser {
         }
     }
 
-    func finish(to sink: RecordSink) throws {
+    mutating func finish(to sink: RecordSink) throws {
         try process(final: true, sink)
         if let p = pending {
             pending = nil
@@ -109,9 +123,13 @@ final class JSONRecordParser: RecordParser {
 
     // MARK: - Reading values
 
-    private func process(final: Bool, _ sink: RecordSink) throws {
+    private mutating func process(final: Bool, _ sink: RecordSink) throws {
         let count = buffer.count
-        try buffer.withUnsafeBytes { all in
+        // Take the buffer out while reading it, so the loop may change the other properties.
+        let bytes = buffer
+        buffer = []
+        defer { buffer = bytes }
+        try bytes.withUnsafeBytes { all in
             while true {
                 if !bomChecked {
                     let avail = count - pos
@@ -130,7 +148,7 @@ final class JSONRecordParser: RecordParser {
                 if pending != nil {
                     var j = pos
                     while j < count && all[j] != 0x0A { j += 1 }
-                    let room = JSONRecordParser.rawLimit - pending!.raw.count
+                    let room = JSONStream.rawLimit - pending!.raw.count
                     if room > 0 { pending!.raw.append(contentsOf: all[pos..<min(j, pos + room)]) }
                     if j == count {
                         pos = count
@@ -178,7 +196,7 @@ final class JSONRecordParser: RecordParser {
     }
 
     /// Rejects the invalid value at `pos` and moves past the line break at or after the error.
-    private func invalidValue(_ all: UnsafeRawBufferPointer, count: Int, error e: JSONError, final: Bool, _ sink: RecordSink) throws {
+    private mutating func invalidValue(_ all: UnsafeRawBufferPointer, count: Int, error e: JSONError, final: Bool, _ sink: RecordSink) throws {
         let errorAt = pos + min(e.offset, count - pos)
         var j = errorAt
         while j < count && all[j] != 0x0A { j += 1 }
@@ -191,7 +209,7 @@ final class JSONRecordParser: RecordParser {
         let err = DataError(
             code, file: file, line: line, byteOffset: base + Int64(pos),
             message: "invalid JSON at byte \(base + Int64(errorAt)) (line \(line + linesBefore)): \(e.message); \(fix)",
-            raw: Array(all[pos..<min(j, pos + JSONRecordParser.rawLimit)]))
+            raw: Array(all[pos..<min(j, pos + JSONStream.rawLimit)]))
         if j < count {
             line += linesInside + 1
             pos = j + 1
@@ -208,7 +226,7 @@ final class JSONRecordParser: RecordParser {
     }
 
     /// Turns one valid value (`view[0..<end]`) into records or rejects.
-    private func handleValue(_ view: UnsafeRawBufferPointer, end: Int, _ sink: RecordSink) throws {
+    private mutating func handleValue(_ view: UnsafeRawBufferPointer, end: Int, _ sink: RecordSink) throws {
         switch mode {
         case .whole:
             if view[0] != UInt8(ascii: "{") {
@@ -217,21 +235,21 @@ final class JSONRecordParser: RecordParser {
             out.withUnsafeBytes { builder.setBytes(0, $0) }
             try finishRecord(sink)
         case .wholeAtRoot:
-            let s = scanner.spanStarts[0]
+            let s = scanner.spanStart(0)
             guard s >= 0 else { return try unexpected(view, 0, end, noRoot(), sink) }
             guard view[s] == UInt8(ascii: "{") else { return try unexpected(view, 0, end, notAnObject(view[s]), sink) }
             out.removeAll(keepingCapacity: true)
-            JSON.appendCompact(UnsafeRawBufferPointer(rebasing: view[s..<scanner.spanEnds[0]]), scanner: compactor, to: &out)
+            JSON.appendCompact(UnsafeRawBufferPointer(rebasing: view[s..<scanner.spanEnd(0)]), scanner: compactor, to: &out)
             out.withUnsafeBytes { builder.setBytes(0, $0) }
             try finishRecord(sink)
         case .typed:
             let rootTarget = conversions.count
-            let s = scanner.spanStarts[rootTarget]
+            let s = scanner.spanStart(rootTarget)
             guard s >= 0 else { return try unexpected(view, 0, end, noRoot(), sink) }
             guard view[s] == UInt8(ascii: "{") else { return try unexpected(view, 0, end, notAnObject(view[s]), sink) }
             try convertColumns(view, scanner, record: 0..<end, sink)
         case .flatten:
-            let s = scanner.spanStarts[0]
+            let s = scanner.spanStart(0)
             guard s >= 0 else { return try unexpected(view, 0, end, noRoot(), sink) }
             guard view[s] == UInt8(ascii: "[") else {
                 return try unexpected(
@@ -244,7 +262,7 @@ final class JSONRecordParser: RecordParser {
     }
 
     /// Makes a record of each element of the array at `view[start]`.
-    private func flattenArray(_ view: UnsafeRawBufferPointer, from start: Int, _ sink: RecordSink) throws {
+    private mutating func flattenArray(_ view: UnsafeRawBufferPointer, from start: Int, _ sink: RecordSink) throws {
         var i = start + 1
         @inline(__always) func skipWhitespace() {
             while i < view.count && JSON.isWhitespace(view[i]) { i += 1 }
@@ -273,14 +291,14 @@ final class JSONRecordParser: RecordParser {
     }
 
     /// Reads the typed columns from the spans `sc` found in `buf`.
-    private func convertColumns(_ buf: UnsafeRawBufferPointer, _ sc: JSONScanner, record: Range<Int>, _ sink: RecordSink) throws {
+    private mutating func convertColumns(_ buf: UnsafeRawBufferPointer, _ sc: JSONScanner, record: Range<Int>, _ sink: RecordSink) throws {
         for c in 0..<conversions.count {
-            let s = sc.spanStarts[c]
+            let s = sc.spanStart(c)
             if s < 0 {
                 builder.setNull(c)
                 continue
             }
-            let v = UnsafeRawBufferPointer(rebasing: buf[s..<sc.spanEnds[c]])
+            let v = UnsafeRawBufferPointer(rebasing: buf[s..<sc.spanEnd(c)])
             let first = v[0]
             if first == UInt8(ascii: "n") {
                 builder.setNull(c)
@@ -308,9 +326,11 @@ final class JSONRecordParser: RecordParser {
                         text.withUnsafeBytes { builder.setBytes(c, $0) }
                     }
                 case .json:
-                    if first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
-                        || (first == UInt8(ascii: "\"") && invalidEscapes != .passthrough && hasBackslash(v))
-                    {
+                    // Compact text with no whitespace byte at all (the common case) needs no second pass.
+                    let needsPass =
+                        (first == UInt8(ascii: "{") || first == UInt8(ascii: "[")) && hasWhitespace(v)
+                        || (invalidEscapes != .passthrough && first != UInt8(ascii: "t") && first != UInt8(ascii: "f") && hasBackslash(v))
+                    if needsPass {
                         text.removeAll(keepingCapacity: true)
                         JSON.appendCompact(v, scanner: compactor, to: &text)
                         text.withUnsafeBytes { builder.setBytes(c, $0) }
@@ -334,13 +354,19 @@ final class JSONRecordParser: RecordParser {
     // MARK: - Helpers
 
     @inline(__always)
+    private func hasWhitespace(_ v: UnsafeRawBufferPointer) -> Bool {
+        for b in v where b <= 0x20 && (b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09) { return true }
+        return false
+    }
+
+    @inline(__always)
     private func hasBackslash(_ v: UnsafeRawBufferPointer) -> Bool {
         for b in v where b == 0x5C { return true }
         return false
     }
 
     @inline(__always)
-    private func finishRecord(_ sink: RecordSink) throws {
+    private mutating func finishRecord(_ sink: RecordSink) throws {
         builder.finishRecord()
         if builder.isFull { try sink.emit(builder.build()) }
     }
@@ -351,7 +377,7 @@ final class JSONRecordParser: RecordParser {
     }
 
     private func rawBytes(_ buf: UnsafeRawBufferPointer, _ r: Range<Int>) -> [UInt8] {
-        Array(buf[r.lowerBound..<min(r.upperBound, r.lowerBound + JSONRecordParser.rawLimit)])
+        Array(buf[r.lowerBound..<min(r.upperBound, r.lowerBound + JSONStream.rawLimit)])
     }
 
     private func unexpected(_ buf: UnsafeRawBufferPointer, _ s: Int, _ e: Int, _ message: String, _ sink: RecordSink) throws {
