@@ -104,7 +104,7 @@ public struct JSONPointer: Hashable, Sendable, CustomStringConvertible {
         text = s
     }
 
-    /// The pointer that refers to `token` inside this one.
+    /// The pointer that applies `other` to the value this one refers to.
     public func appending(_ other: JSONPointer) -> JSONPointer { JSONPointer(tokens: tokens + other.tokens) }
 
     public var description: String { text }

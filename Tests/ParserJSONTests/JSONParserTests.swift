@@ -68,6 +68,19 @@ import Testing
         #expect(r.rejects[1].rawText == "{\"a\":\"unterminated")
     }
 
+    @Test func crlfLinesAndErrorsFoundOnALaterLine() throws {
+        let r = try parse("{\"a\":1}\r\n{bad}\r\n{\"a\":2}\r\n")
+        #expect(jsonTexts(r.rows) == ["{\"a\":1}", "{\"a\":2}"])
+        #expect(r.rejects.map(\.rawText) == ["{bad}"])
+        #expect(r.rejects.map(\.line) == [2])
+        // An unfinished value runs into the next line; the error is found there, so both lines go.
+        let r2 = try parse("{\"a\":{\n{\"b\":1}\n{\"c\":1}\n")
+        #expect(jsonTexts(r2.rows) == ["{\"c\":1}"])
+        #expect(r2.rejects.map(\.line) == [1])
+        #expect(r2.rejects[0].message.contains("(line 2)"))
+        #expect(r2.rejects[0].rawText == "{\"a\":{\n{\"b\":1}")
+    }
+
     @Test func truncatedLastValueIsRejectedAtTheEnd() throws {
         let r = try parse("{\"a\":1}\n{\"b\":[1,2")
         #expect(jsonTexts(r.rows) == ["{\"a\":1}"])

@@ -154,6 +154,7 @@ struct JSONStream {
                         pos = count
                         return
                     }
+                    if pending!.raw.last == 0x0D && pending!.raw.count < JSONStream.rawLimit { pending!.raw.removeLast() }
                     pos = j + 1
                     line += 1
                     let p = pending!
@@ -204,12 +205,15 @@ struct JSONStream {
         for k in pos..<errorAt where all[k] == 0x0A { linesBefore += 1 }
         var linesInside = linesBefore
         for k in errorAt..<j where all[k] == 0x0A { linesInside += 1 }
+        // The raw record stops before the line break (and the CR of a CRLF).
+        var rawEnd = j
+        if j < count && rawEnd > errorAt && all[rawEnd - 1] == 0x0D { rawEnd -= 1 }
         let code: DataErrorCode = e.kind == .encoding ? .invalidEncoding : .invalidJSON
         let fix = e.kind == .encoding ? "convert the input to UTF-8" : "fix or remove the value; reading resumes at the next line"
         let err = DataError(
             code, file: file, line: line, byteOffset: base + Int64(pos),
             message: "invalid JSON at byte \(base + Int64(errorAt)) (line \(line + linesBefore)): \(e.message); \(fix)",
-            raw: Array(all[pos..<min(j, pos + JSONStream.rawLimit)]))
+            raw: Array(all[pos..<min(rawEnd, pos + JSONStream.rawLimit)]))
         if j < count {
             line += linesInside + 1
             pos = j + 1
