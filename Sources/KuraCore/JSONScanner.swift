@@ -421,16 +421,21 @@ public final class JSONScanner {
         i += 1
         var escaped = false
         while true {
-            // Eight plain ASCII bytes at a time.
+            // Eight bytes at a time: flag quotes, backslashes, controls and non-ASCII. A flag can be spurious only
+            // above a real one (borrows run upward), so the lowest flag is the first byte that needs a look.
             while i + 8 <= n {
-                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                 let high = w & 0x8080_8080_8080_8080
                 let control = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
                 let q = w ^ 0x2222_2222_2222_2222
                 let quote = (q &- 0x0101_0101_0101_0101) & ~q & 0x8080_8080_8080_8080
                 let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
                 let slash = (s &- 0x0101_0101_0101_0101) & ~s & 0x8080_8080_8080_8080
-                if (high | control | quote | slash) != 0 { break }
+                let flags = high | control | quote | slash
+                if flags != 0 {
+                    i += flags.trailingZeroBitCount >> 3
+                    break
+                }
                 i += 8
             }
             while i < n {

@@ -42,6 +42,10 @@ struct JSONStream {
     let invalidEscapes: JSONInvalidEscapes
     let rootText: String
     let conversions: [ColumnConversion]
+    /// The column types, in order (kept apart so the hot loop reads plain values).
+    let types: [ColumnType]
+    /// The timestamp parsers by column (nil for other types).
+    let timestampParsers: [TimestampParser?]
     /// The tree for the first pass over each value.
     let valueTree: JSONPointerTree?
     /// The tree for each array element (`flatten` with typed columns).
@@ -70,6 +74,8 @@ struct JSONStream {
     init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String) {
         self.file = file
         self.conversions = conversions
+        types = conversions.map(\.type)
+        timestampParsers = conversions.map(\.timestamp)
         typed = !conversions.isEmpty
         stopOnInvalidRecord = options.stopOnInvalidRecord
         invalidEscapes = options.invalidStringEscapes
@@ -309,7 +315,7 @@ struct JSONStream {
                 continue
             }
             do {
-                switch conversions[c].type {
+                switch types[c] {
                 case .long:
                     builder.setLong(c, try JSON.int64(v, invalidEscapes: invalidEscapes, scratch: &scratch))
                 case .double:
@@ -320,7 +326,7 @@ struct JSONStream {
                     builder.setTimestamp(
                         c,
                         nanos: try JSON.timestampNanos(
-                            v, parser: conversions[c].timestamp!, invalidEscapes: invalidEscapes, scratch: &scratch))
+                            v, parser: timestampParsers[c]!, invalidEscapes: invalidEscapes, scratch: &scratch))
                 case .string:
                     if first == UInt8(ascii: "\""), !hasBackslash(v) {
                         builder.setBytes(c, UnsafeRawBufferPointer(rebasing: v[1..<(v.count - 1)]))
