@@ -269,6 +269,8 @@ public enum JSON {
 
     /// Validates that `bytes` hold exactly one JSON value (surrounding whitespace allowed) and appends its compact
     /// form to `out`: insignificant whitespace dropped, strings and numbers byte for byte as written.
+    ///
+    /// Each call sets up a scanner; to read many values, keep one `JSONScanner` and call `scan` instead.
     public static func compact(
         _ bytes: UnsafeRawBufferPointer, into out: inout [UInt8], maxDepth: Int = defaultMaxDepth,
         invalidEscapes: JSONInvalidEscapes = .passthrough

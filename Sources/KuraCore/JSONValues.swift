@@ -318,9 +318,8 @@ extension JSON {
 
     /// Appends the compact form of the validated value `v`.
     public static func appendCompact(_ v: UnsafeRawBufferPointer, scanner: JSONScanner, to out: inout [UInt8]) {
-        if case .invalid(let e) = scanner.scan(v, from: 0, isFinal: true, tree: nil, compactInto: &out) {
-            // Validated already; keep the text as is rather than lose it.
-            _ = e
+        if case .invalid = scanner.scan(v, from: 0, isFinal: true, tree: nil, compactInto: &out) {
+            // Validated already, so this does not happen; keep the text as is rather than lose it.
             out.append(contentsOf: v)
         }
     }

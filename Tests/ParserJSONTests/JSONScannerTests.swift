@@ -145,6 +145,40 @@ import Testing
         #expect(e3.message.contains("end of the input"))
     }
 
+    @Test func incrementalScanning() {
+        let scanner = JSONScanner()
+        func scan(_ text: String, final: Bool) -> (JSONScanner.Outcome, String) {
+            var out: [UInt8] = []
+            let bytes = Array(text.utf8)
+            let r = bytes.withUnsafeBytes { scanner.scan($0, from: 0, isFinal: final, tree: nil, compactInto: &out) }
+            return (r, String(decoding: out, as: UTF8.self))
+        }
+        // Cut inside a value: more data is needed, nothing is written; at the end of the stream it is an error.
+        for prefix in ["{\"a\": [1, 2", "\"abc", "tru", "{\"a\"", "[\"\\u12", "[\"\\uD83D\""] {
+            let cut = prefix
+            #expect(scan(cut, final: false).0 == .needMoreData, "\(prefix)")
+            #expect(scan(cut, final: false).1 == "")
+            if case .invalid(let e) = scan(cut, final: true).0 {
+                #expect(e.offset == cut.utf8.count)
+            } else {
+                Issue.record("\(prefix) accepted at the end")
+            }
+        }
+        // A UTF-8 character cut after its first byte.
+        var out: [UInt8] = []
+        let cutUTF8: [UInt8] = [0x22, 0xE6]
+        #expect(cutUTF8.withUnsafeBytes { scanner.scan($0, from: 0, isFinal: false, tree: nil, compactInto: &out) } == .needMoreData)
+        // A top-level number may go on in the next chunk.
+        #expect(scan("123", final: false).0 == .needMoreData)
+        #expect(scan("123", final: true).0 == .complete(end: 3))
+        #expect(scan("123 ", final: false).0 == .complete(end: 3))
+        // The value ends where it ends; what follows is the caller's.
+        #expect(scan("{\"a\" : 1} {", final: false) == (.complete(end: 9), "{\"a\":1}"))
+        // An error is an error whatever follows.
+        if case .invalid(let e) = scan("[1 x", final: false).0 { #expect(e.offset == 3) } else { Issue.record("not invalid") }
+        #expect(scanner.maxDepth == 1000)
+    }
+
     @Test func pointersAndLocate() throws {
         let doc = Array("{\"a\":{\"b\":[10,{\"c/d\":\"x\",\"m~n\":true}]},\"e\":null}".utf8)
         let scanner = JSONScanner()

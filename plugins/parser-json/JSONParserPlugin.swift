@@ -59,7 +59,7 @@ public final class JSONParserPlugin: ParserPlugin {
 }
 
 /// How one typed column is found and converted.
-struct ColumnConversion: @unchecked Sendable {
+struct ColumnConversion: Sendable {
     let name: String
     let type: ColumnType
     let pointer: JSONPointer
