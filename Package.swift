@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
-        .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "KuraTestSupport"]),
+        .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
         .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
         .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),

@@ -1,0 +1,131 @@
+import KuraCore
+
+/// A column of the `json` parser: its name and type, and where in each record its value is.
+public struct JSONColumnOptions: Decodable, Sendable {
+    /// Column name (required).
+    public var name: String
+    /// Column type (required): boolean, long, double, string, timestamp or json.
+    public var type: ColumnType
+    /// JSON Pointer to the value inside the record, such as `/user/id` or `/tags/0` (default `/` + `name`, with `~`
+    /// and `/` in the name escaped).
+    public var elementAt: JSONPointer
+    /// Timestamp format for a timestamp column's strings (default: the parser's `default_timestamp_format`).
+    public var format: String?
+    /// Zone of a timestamp column's text when the text has none (default: the parser's `default_timezone`).
+    public var timezone: String?
+    /// Date used when a timestamp format has no date part (default: the parser's `default_date`).
+    public var date: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, format, timezone, date
+        case elementAt = "element_at"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        let typeName = try c.decode(String.self, forKey: .type)
+        guard let t = ColumnType(rawValue: typeName.lowercased()) else {
+            let names = ColumnType.allCases.map(\.rawValue)
+            throw ConfigError(
+                at: decoder.codingPath, CodingKeys.type, "'\(typeName)' is not a column type",
+                fix: (nearest(typeName, in: names).map { "did you mean '\($0)'? " } ?? "")
+                    + "types are: \(names.joined(separator: ", "))")
+        }
+        type = t
+        if let text = try c.decodeIfPresent(String.self, forKey: .elementAt) {
+            do {
+                elementAt = try JSONPointer(text)
+            } catch {
+                throw ConfigError(
+                    at: decoder.codingPath, CodingKeys.elementAt, error.message,
+                    fix: "write a JSON Pointer such as '/\(name)' or '/a/b/0'")
+            }
+        } else {
+            elementAt = JSONPointer(tokens: [Array(name.utf8)])
+        }
+        format = try c.decodeIfPresent(String.self, forKey: .format)
+        timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
+        date = try c.decodeIfPresent(String.self, forKey: .date)
+    }
+}
+
+extension JSONParserPlugin {
+    /// Options of the `json` parser, with Embulk's names and defaults.
+    public struct Options: Decodable, Sendable {
+        /// Fail the run on the first invalid record instead of rejecting it (default false).
+        public var stopOnInvalidRecord: Bool
+        /// What to do with undefined escapes such as `\a` and lone surrogates (default `PASSTHROUGH`: invalid).
+        public var invalidStringEscapes: JSONInvalidEscapes
+        /// JSON Pointer to the record inside each value, such as `/data` (default: none, the value itself).
+        public var root: JSONPointer?
+        /// Make each element of an array (the value, or the one at `root`) a record (default false).
+        public var flattenJSONArray: Bool
+        /// The typed columns (default: none, which gives one json column `record` holding each object).
+        public var columns: [JSONColumnOptions]
+        /// Zone of timestamp text without one (default `UTC`).
+        public var defaultTimezone: String
+        /// Timestamp format of timestamp columns without `format` (default `%Y-%m-%d %H:%M:%S.%N %z`).
+        public var defaultTimestampFormat: String
+        /// Date for timestamp formats without a date part (default `1970-01-01`).
+        public var defaultDate: String
+        /// Character set of the input; only `UTF-8` is supported for now (default `UTF-8`).
+        public var charset: String
+        /// Line break style (`CRLF`, `LF`, `CR`); accepted for compatibility and ignored, since JSON needs none
+        /// (default `CRLF`).
+        public var newline: String
+
+        enum CodingKeys: String, CodingKey {
+            case root, columns, charset, newline
+            case stopOnInvalidRecord = "stop_on_invalid_record"
+            case invalidStringEscapes = "invalid_string_escapes"
+            case flattenJSONArray = "flatten_json_array"
+            case defaultTimezone = "default_timezone"
+            case defaultTimestampFormat = "default_timestamp_format"
+            case defaultDate = "default_date"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            stopOnInvalidRecord = try c.decodeIfPresent(Bool.self, forKey: .stopOnInvalidRecord) ?? false
+            invalidStringEscapes =
+                try c.decodeIfPresent(JSONInvalidEscapes.self, forKey: .invalidStringEscapes) ?? .passthrough
+            if let text = try c.decodeIfPresent(String.self, forKey: .root) {
+                do {
+                    root = try JSONPointer(text)
+                } catch {
+                    throw ConfigError(
+                        at: decoder.codingPath, CodingKeys.root, error.message, fix: "write a JSON Pointer such as '/data'")
+                }
+            } else {
+                root = nil
+            }
+            flattenJSONArray = try c.decodeIfPresent(Bool.self, forKey: .flattenJSONArray) ?? false
+            columns = try c.decodeIfPresent([JSONColumnOptions].self, forKey: .columns) ?? []
+            defaultTimezone = try c.decodeIfPresent(String.self, forKey: .defaultTimezone) ?? "UTC"
+            defaultTimestampFormat =
+                try c.decodeIfPresent(String.self, forKey: .defaultTimestampFormat) ?? TimestampParser.defaultFormat
+            defaultDate = try c.decodeIfPresent(String.self, forKey: .defaultDate) ?? "1970-01-01"
+            charset = try c.decodeIfPresent(String.self, forKey: .charset) ?? "UTF-8"
+            let normalized = String(charset.uppercased().map { $0 == "_" ? "-" : $0 })
+            guard normalized == "UTF-8" || normalized == "UTF8" else {
+                throw ConfigError(
+                    at: decoder.codingPath, CodingKeys.charset,
+                    "charset '\(charset)' is not supported by the json parser yet; only UTF-8 is",
+                    fix: "convert the input to UTF-8 (for example with iconv) and remove the charset option")
+            }
+            newline = try c.decodeIfPresent(String.self, forKey: .newline) ?? "CRLF"
+            guard ["CRLF", "LF", "CR"].contains(newline.uppercased()) else {
+                throw ConfigError(
+                    at: decoder.codingPath, CodingKeys.newline, "'\(newline)' is not a valid value",
+                    fix: "valid values: CRLF, LF, CR")
+            }
+            var seen = Set<String>()
+            for (i, col) in columns.enumerated() where !seen.insert(col.name).inserted {
+                throw ConfigError(
+                    at: decoder.codingPath + [CodingKeys.columns], nil,
+                    "columns[\(i)]: duplicate column name '\(col.name)'", fix: "give each column a distinct name")
+            }
+        }
+    }
+}

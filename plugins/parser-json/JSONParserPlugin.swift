@@ -1,0 +1,67 @@
+import KuraCore
+
+/// Parser `json`: a stream of JSON values (JSON Lines, concatenated or pretty-printed objects) into records, either
+/// whole as one json column or as typed columns picked by JSON Pointer, with Embulk's options.
+public final class JSONParserPlugin: ParserPlugin {
+    public static let descriptor = PluginDescriptor(
+        name: "json",
+        summary: "JSON values (JSON Lines or concatenated) into one json column or typed columns by JSON Pointer",
+        example: """
+            type: json
+            stop_on_invalid_record: false
+            invalid_string_escapes: PASSTHROUGH
+            columns:
+              - {name: id, type: long}
+              - {name: user_id, type: long, element_at: /user/id}
+              - {name: event_time, type: timestamp, format: '%Y-%m-%dT%H:%M:%S%z'}
+              - {name: price, type: double}
+              - {name: attributes, type: json}
+            """,
+        factory: .parser { try JSONParserPlugin(config: $0) })
+
+    /// The decoded options.
+    public let options: Options
+    public let schema: Schema
+    let conversions: [ColumnConversion]
+
+    /// Creates the plugin from its config section, validating every option, pointer and timestamp format.
+    public init(config: PluginConfig) throws {
+        options = try config.decode(Options.self)
+        if options.columns.isEmpty {
+            schema = Schema([("record", .json)])
+            conversions = []
+            return
+        }
+        schema = Schema(options.columns.map { ($0.name, $0.type) })
+        var conversions: [ColumnConversion] = []
+        for (i, col) in options.columns.enumerated() {
+            var parser: TimestampParser? = nil
+            if col.type == .timestamp {
+                do {
+                    parser = try TimestampParser(
+                        format: col.format ?? options.defaultTimestampFormat,
+                        defaultZone: col.timezone ?? options.defaultTimezone,
+                        defaultDate: col.date ?? options.defaultDate)
+                } catch let e as TimestampError {
+                    let key =
+                        col.timezone != nil ? "columns[\(i)].timezone" : col.date != nil ? "columns[\(i)].date" : "columns[\(i)]"
+                    throw config.error(key, "column '\(col.name)': \(e.message)", fix: "fix the time zone or the date")
+                }
+            }
+            conversions.append(ColumnConversion(name: col.name, type: col.type, pointer: col.elementAt, timestamp: parser))
+        }
+        self.conversions = conversions
+    }
+
+    public func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
+        JSONRecordParser(options: options, schema: schema, conversions: conversions, file: task.name)
+    }
+}
+
+/// How one typed column is found and converted.
+struct ColumnConversion: Sendable {
+    let name: String
+    let type: ColumnType
+    let pointer: JSONPointer
+    let timestamp: TimestampParser?
+}
