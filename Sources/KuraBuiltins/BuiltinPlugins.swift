@@ -4,12 +4,14 @@ import EncoderGzip
 import FilterRemoveColumns
 import FilterRename
 import FormatterCSV
+import FormatterJSONL
 import InputFile
 import KuraCore
 import OutputFile
 import OutputNull
 import OutputSQLite
 import OutputStdout
+import ParserJSON
 import ParserCSV
 
 /// Every built-in plugin, in one explicit list: `kura plugins` and the docs are generated from it.
@@ -20,9 +22,11 @@ public enum BuiltinPlugins {
         GzipDecoderPlugin.descriptor,
         Bzip2DecoderPlugin.descriptor,
         CSVParserPlugin.descriptor,
+        JSONParserPlugin.descriptor,
         RenameFilter.descriptor,
         RemoveColumnsFilter.descriptor,
         CSVFormatter.descriptor,
+        JSONLFormatterPlugin.descriptor,
         GzipEncoderPlugin.descriptor,
         NullOutput.descriptor,
         StdoutOutput.descriptor,

@@ -17,6 +17,8 @@ public struct PluginContext: Sendable {
     public var logger: Logger
     /// Whether the run only previews or checks, so outputs must not write anything.
     public var isDryRun: Bool
+    /// How many records parsers put in one page (default 4096; previews use small pages to stop early).
+    public var pageRows: Int = 4096
 
     public init(workingDirectory: String, sessionTime: Timestamp, logger: Logger, isDryRun: Bool = false) {
         self.workingDirectory = workingDirectory

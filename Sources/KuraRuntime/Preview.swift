@@ -48,7 +48,8 @@ public struct Previewer {
 
     /// Previews up to `limit` records (0 = all), reading tasks in order.
     public func run(limit: Int) throws -> Result {
-        let ctx = pipeline.context
+        var ctx = pipeline.context
+        if limit > 0 { ctx.pageRows = min(4096, max(16, limit)) }
         let plan = try pipeline.input.plan(context: ctx)
         let runner = LoadRunner(pipeline: pipeline)
         runner.showProgress = false
@@ -186,33 +187,5 @@ extension CivilTime {
         appendPadded(Int64(minute), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
         appendPadded(Int64(second), width: 2, to: &out)
-    }
-}
-
-extension Page {
-    /// Interim JSON rendering of one record (replaced by the core writer).
-    func appendJSONObject(row: Int, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for c in 0..<schema.count {
-            if c > 0 { out.append(UInt8(ascii: ",")) }
-            appendJSONString(Array(schema[c].name.utf8), to: &out)
-            out.append(UInt8(ascii: ":"))
-            if isNull(row: row, column: c) {
-                out += Array("null".utf8)
-                continue
-            }
-            switch schema[c].type {
-            case .boolean: out += Array((boolean(row: row, column: c) ? "true" : "false").utf8)
-            case .long: out += Array(String(long(row: row, column: c)).utf8)
-            case .double: out += Array(double(row: row, column: c).shortestText.utf8)
-            case .timestamp:
-                out.append(UInt8(ascii: "\""))
-                Timestamp(nanos: timestampNanos(row: row, column: c)).appendISO8601(to: &out)
-                out.append(UInt8(ascii: "\""))
-            case .string: withBytes(row: row, column: c) { appendJSONString(Array($0), to: &out) }
-            case .json: withBytes(row: row, column: c) { out.append(contentsOf: $0) }
-            }
-        }
-        out.append(UInt8(ascii: "}"))
     }
 }

@@ -3,6 +3,9 @@ import KuraCore
 
 /// Writes rejected records as JSON Lines (one object per record: run, file, line, byte offset, column, reason
 /// code, message, raw text) to a temporary file that becomes the rejects file when the run ends.
+/// Appends `text` as a JSON string literal.
+private func appendJSONString(_ text: String, to out: inout [UInt8]) { JSON.appendQuoted(text, to: &out) }
+
 final class RejectWriter: @unchecked Sendable {
     /// The final path of the rejects file.
     let path: String
@@ -43,17 +46,17 @@ final class RejectWriter: @unchecked Sendable {
         }
         line.removeAll(keepingCapacity: true)
         line += Array("{\"run\":".utf8)
-        appendJSONString(Array(runID.utf8), to: &line)
+        appendJSONString(runID, to: &line)
         line += Array(",\"file\":".utf8)
-        appendJSONString(Array(e.file.utf8), to: &line)
+        appendJSONString(e.file, to: &line)
         line += Array(",\"line\":\(e.line.map(String.init) ?? "null"),\"byte_offset\":\(e.byteOffset.map(String.init) ?? "null"),\"column\":".utf8)
-        if let c = e.column { appendJSONString(Array(c.utf8), to: &line) } else { line += Array("null".utf8) }
+        if let c = e.column { appendJSONString(c, to: &line) } else { line += Array("null".utf8) }
         line += Array(",\"reason\":".utf8)
-        appendJSONString(Array(e.code.rawValue.utf8), to: &line)
+        appendJSONString(e.code.rawValue, to: &line)
         line += Array(",\"message\":".utf8)
-        appendJSONString(Array(e.message.utf8), to: &line)
+        appendJSONString(e.message, to: &line)
         line += Array(",\"raw\":".utf8)
-        appendJSONString(Array(e.rawText.utf8), to: &line)
+        appendJSONString(e.rawText, to: &line)
         line += Array("}\n".utf8)
         if fwrite(line, 1, line.count, handle) != line.count {
             throw SystemError("cannot write the rejects file \(tempPath): \(String(cString: strerror(errno)))")
@@ -74,22 +77,4 @@ final class RejectWriter: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: path)
         }
     }
-}
-
-/// Appends `bytes` as a JSON string literal (quotes, backslashes and control characters escaped).
-func appendJSONString(_ bytes: [UInt8], to out: inout [UInt8]) {
-    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-    out.append(UInt8(ascii: "\""))
-    for b in bytes {
-        switch b {
-        case UInt8(ascii: "\""): out += [92, 34]
-        case UInt8(ascii: "\\"): out += [92, 92]
-        case 10: out += [92, UInt8(ascii: "n")]
-        case 13: out += [92, UInt8(ascii: "r")]
-        case 9: out += [92, UInt8(ascii: "t")]
-        case 0..<32: out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
-        default: out.append(b)
-        }
-    }
-    out.append(UInt8(ascii: "\""))
 }

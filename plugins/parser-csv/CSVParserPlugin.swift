@@ -55,7 +55,9 @@ public final class CSVParserPlugin: ParserPlugin {
     }
 
     public func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
-        CSVRecordParser(options: options, schema: schema, converters: converters, file: task.name, logger: context.logger)
+        CSVRecordParser(
+            options: options, schema: schema, converters: converters, file: task.name, logger: context.logger,
+            pageRows: context.pageRows)
     }
 }
 

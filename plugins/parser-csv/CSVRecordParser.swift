@@ -42,8 +42,11 @@ struct CSVEngine {
     var fieldEnd = RawBuffer<Int>(capacity: 32)
     var fieldFlags = RawBuffer<UInt8>(capacity: 32)  // bit 0: quoted, bit 1: in scratch
     var scratch = RawBuffer<UInt8>(capacity: 4096)
+    /// Validates and compacts json columns.
+    let jsonScanner = JSONScanner(maxDepth: JSON.defaultMaxDepth, invalidEscapes: .passthrough)
+    var jsonOut: [UInt8] = []
 
-    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger) {
+    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int) {
         self.options = options
         self.schema = schema
         self.converters = converters
@@ -65,7 +68,7 @@ struct CSVEngine {
         comment = options.commentLineMarker
         nullString = options.nullString
         headerLinesLeft = options.skipHeaderLines
-        builder = PageBuilder(schema: schema, capacity: 4096)
+        builder = PageBuilder(schema: schema, capacity: pageRows)
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
@@ -503,12 +506,22 @@ struct CSVEngine {
                 return "column '\(schema[c].name)' (timestamp): \(error)"
             }
         case .json:
-            var out: [UInt8] = []
-            out.reserveCapacity(v.count)
-            if let err = JSONCompaction.compact(v, into: &out) {
-                return "column '\(schema[c].name)' (json): \(err); fix the JSON text or make the column a string"
+            jsonOut.removeAll(keepingCapacity: true)
+            var i = 0
+            while i < v.count && (v[i] == 32 || v[i] == 9 || v[i] == 10 || v[i] == 13) { i += 1 }
+            var end = i
+            if i < v.count {
+                switch jsonScanner.scan(v, from: i, isFinal: true, tree: nil, compactInto: &jsonOut) {
+                case .complete(let e): end = e
+                case .needMoreData: return "column '\(schema[c].name)' (json): the JSON text ends too early; fix the JSON text or make the column a string"
+                case .invalid(let e): return "column '\(schema[c].name)' (json): \(e.message); fix the JSON text or make the column a string"
+                }
             }
-            out.withUnsafeBytes { builder.setBytes(c, $0) }
+            while end < v.count && (v[end] == 32 || v[end] == 9 || v[end] == 10 || v[end] == 13) { end += 1 }
+            if i == v.count || end != v.count {
+                return "column '\(schema[c].name)' (json): \(i == v.count ? "no JSON value" : "text after the JSON value"); fix the JSON text or make the column a string"
+            }
+            jsonOut.withUnsafeBytes { builder.setBytes(c, $0) }
         }
         return nil
     }
@@ -543,8 +556,8 @@ struct CSVEngine {
 final class CSVRecordParser: RecordParser {
     private var engine: CSVEngine?
 
-    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger) {
-        engine = CSVEngine(options: options, schema: schema, converters: converters, file: file, logger: logger)
+    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int) {
+        engine = CSVEngine(options: options, schema: schema, converters: converters, file: file, logger: logger, pageRows: pageRows)
     }
 
     func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {

@@ -10,8 +10,8 @@ final class JSONRecordParser: RecordParser {
     /// The state, a value so that the hot loop touches no class properties.
     var stream: JSONStream
 
-    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String) {
-        stream = JSONStream(options: options, schema: schema, conversions: conversions, file: file)
+    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int = 4096) {
+        stream = JSONStream(options: options, schema: schema, conversions: conversions, file: file, pageRows: pageRows)
     }
 
     func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws { try stream.push(chunk, to: sink) }
@@ -71,7 +71,7 @@ struct JSONStream {
     var scratch: [UInt8] = []
     var text: [UInt8] = []
 
-    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String) {
+    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int) {
         self.file = file
         self.conversions = conversions
         types = conversions.map(\.type)
@@ -101,7 +101,7 @@ struct JSONStream {
         scanner = JSONScanner(invalidEscapes: invalidEscapes)
         elementScanner = JSONScanner(invalidEscapes: invalidEscapes)
         compactor = JSONScanner(invalidEscapes: invalidEscapes)
-        builder = PageBuilder(schema: schema, capacity: 4096)
+        builder = PageBuilder(schema: schema, capacity: pageRows)
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
