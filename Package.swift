@@ -61,7 +61,7 @@ let package = Package(
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),
         .testTarget(
             name: "KuraRuntimeTests",
-            dependencies: ["KuraRuntime", "KuraBuiltins", "KuraTestSupport"]),
+            dependencies: ["KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraTestSupport"]),
     ] + pluginTargets,
     swiftLanguageModes: [.v5]
 )

@@ -81,7 +81,7 @@ public final class LoadPipeline {
         } else {
             errors.append(ConfigError(
                 path: "in.parser", mark: inputNode.mark, file: file, "missing 'parser:' under 'in:'",
-                fix: "add a parser (type: csv or json), or run 'kura guess' to write one"))
+                fix: "add a parser: type csv (with its columns) or json"))
         }
 
         // filters:
