@@ -205,7 +205,7 @@ func validateTimestampOptions(
     }
     if let format {
         do {
-            _ = try TimestampText.compile(format)
+            _ = try TimestampFormatter(format: format)
         } catch let e as TimestampError {
             throw ConfigError(at: path, formatKey, "timestamp format '\(format)': \(e.message)")
         }

@@ -46,7 +46,7 @@ public final class CSVFormatter: FormatterPlugin {
 
     /// The timestamp writer of each column (nil for other types); throws when `column_options` names a column
     /// that is not in `schema`.
-    func timestampTexts(for schema: Schema) throws -> [TimestampText?] {
+    func timestampTexts(for schema: Schema) throws -> [TimestampFormatter?] {
         var byName: [String: ColumnOption] = [:]
         for (name, option) in options.columnOptions {
             guard schema.index(of: name) != nil else {
@@ -63,7 +63,7 @@ public final class CSVFormatter: FormatterPlugin {
             let format = option?.format ?? options.defaultTimestampFormat
             let zone = option?.timezone ?? options.defaultTimezone
             do {
-                return try TimestampText(format: format, zoneName: zone)
+                return try TimestampFormatter(format: format, zone: zone)
             } catch let e as TimestampError {
                 throw error(option == nil ? "default_timestamp_format" : "column_options.\(column.name)", e.message)
             }
@@ -180,7 +180,7 @@ final class CSVPageFormatter: PageFormatter {
     let headerLine: Bool
     let newline: [UInt8]
     let nullString: [UInt8]
-    let timestamps: [TimestampText?]
+    let timestamps: [TimestampFormatter?]
     var buffer: [UInt8] = []
     var scratch: [UInt8] = []
 
@@ -188,7 +188,7 @@ final class CSVPageFormatter: PageFormatter {
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)
 
-    init(schema: Schema, writer: FieldWriter, options: CSVFormatter.Options, timestamps: [TimestampText?]) {
+    init(schema: Schema, writer: FieldWriter, options: CSVFormatter.Options, timestamps: [TimestampFormatter?]) {
         self.schema = schema
         self.types = schema.columns.map(\.type)
         self.writer = writer
@@ -244,7 +244,7 @@ final class CSVPageFormatter: PageFormatter {
                     var text = page.double(row: row, column: c).shortestText
                     text.withUTF8 { writer.write(UnsafeRawBufferPointer($0), to: &buffer) }
                 case .timestamp:
-                    timestamps[c]!.append(nanos: page.timestampNanos(row: row, column: c), to: &scratch)
+                    timestamps[c]!.format(nanos: page.timestampNanos(row: row, column: c), into: &scratch)
                     writeScratch()
                 case .string, .json:
                     page.withBytes(row: row, column: c) { writer.write($0, to: &buffer) }
