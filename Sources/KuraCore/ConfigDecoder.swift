@@ -139,15 +139,16 @@ final class AccessTracker {
     }
 }
 
-struct IndexKey: CodingKey {
-    var intValue: Int?
-    var stringValue: String
-    init(_ i: Int) {
+/// A coding key for a position in a list, so errors can say `columns[2]`.
+public struct IndexKey: CodingKey {
+    public var intValue: Int?
+    public var stringValue: String
+    public init(_ i: Int) {
         intValue = i
         stringValue = "Index \(i)"
     }
-    init?(intValue: Int) { self.init(intValue) }
-    init?(stringValue: String) { return nil }
+    public init?(intValue: Int) { self.init(intValue) }
+    public init?(stringValue: String) { return nil }
 }
 
 struct NameKey: CodingKey {

@@ -133,7 +133,7 @@ extension CSVParserPlugin {
             var seen = Set<String>()
             for (i, col) in columns.enumerated() where !seen.insert(col.name).inserted {
                 throw ConfigError(
-                    at: decoder.codingPath + [CodingKeys.columns], IndexKeyPublic(i),
+                    at: decoder.codingPath + [CodingKeys.columns], IndexKey(i),
                     "column name '\(col.name)' appears twice", fix: "give each column its own name")
             }
             let delim = try c.decodeIfPresent(String.self, forKey: .delimiter) ?? ","
@@ -202,16 +202,4 @@ extension CSVParserPlugin {
             }
         }
     }
-}
-
-/// A coding key for a list position, so errors can say `columns[2]`.
-struct IndexKeyPublic: CodingKey {
-    var intValue: Int?
-    var stringValue: String
-    init(_ i: Int) {
-        intValue = i
-        stringValue = "Index \(i)"
-    }
-    init?(intValue: Int) { self.init(intValue) }
-    init?(stringValue: String) { return nil }
 }
