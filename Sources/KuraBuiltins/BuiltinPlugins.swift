@@ -8,6 +8,7 @@ import InputFile
 import KuraCore
 import OutputFile
 import OutputNull
+import OutputPostgreSQL
 import OutputSQLite
 import OutputStdout
 import ParserCSV
@@ -28,6 +29,7 @@ public enum BuiltinPlugins {
         StdoutOutput.descriptor,
         LocalFileOutputPlugin.descriptor,
         SQLiteOutputPlugin.descriptor,
+        PostgreSQLOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).
