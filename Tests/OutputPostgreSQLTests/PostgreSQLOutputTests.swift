@@ -247,6 +247,26 @@ struct PostgreSQLOutputIntegrationTests {
         #expect(try count(table) == 1)
     }
 
+    @Test(.enabled(if: pg)) func timestampWithoutZoneTakesTheColumnTimezone() throws {
+        let table = uniqueName("wall")
+        try TestServer.current!.connect().execute("CREATE TABLE \(table) (named timestamp, fixed timestamp, utc timestamp)")
+        let s = Schema([("named", .timestamp), ("fixed", .timestamp), ("utc", .timestamp)])
+        let t = Timestamp(seconds: -86_400 * 365, nanosecond: 1_500)  // 1969-01-01, before the epoch
+        for format in ["binary", "text"] {
+            let plugin = try makePlugin([
+                ("table", .scalar(table)), ("mode", .scalar("truncate_insert")), ("copy_format", .scalar(format)),
+                ("column_options", .mapping([
+                    ("named", .mapping([("timezone", .scalar("Asia/Tokyo"))])),
+                    ("fixed", .mapping([("timezone", .scalar("-05:30"))])),
+                ])),
+            ])
+            try load(plugin, s, [[makePage(s, [[.timestamp(t), .timestamp(t), .timestamp(t)]])]])
+            #expect(try rows("SELECT named::text, fixed::text, utc::text FROM \(table)") == [[
+                "1969-01-01 09:00:00.000001", "1968-12-31 18:30:00.000001", "1969-01-01 00:00:00.000001",
+            ]], "\(format)")
+        }
+    }
+
     @Test(.enabled(if: pg)) func numericColumnFallsBackToTextCopy() throws {
         let table = uniqueName("numeric")
         try TestServer.current!.connect().execute("CREATE TABLE \(table) (id numeric(30,0), name uuid, score numeric)")

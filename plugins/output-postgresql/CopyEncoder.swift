@@ -134,8 +134,40 @@ final class CopyEncoder {
     /// Rows encoded so far.
     private(set) var rows = 0
 
+    /// The fast binary path's kind of each column, and the fixed zone offset (seconds) of `timestamp` columns.
+    private let fastKinds: [FastKind]
+    private let fixedOffsets: [Int64]
+
     init(encoders: [FieldEncoder], binary: Bool, flushSize: Int = 1 << 20) {
         self.encoders = encoders
+        var kinds: [FastKind] = []
+        var offsets: [Int64] = []
+        for e in encoders {
+            var offset: Int64 = 0
+            let kind: FastKind
+            switch e.kind {
+            case .int8: kind = .int8
+            case .int4: kind = .int4
+            case .int2: kind = .int2
+            case .float8: kind = e.source == .long ? .float8FromLong : .float8
+            case .float4: kind = .float4
+            case .bool: kind = .bool
+            case .bytes: kind = e.jsonbVersion ? .jsonb : .bytes
+            case .timestamptz: kind = .timestamptz
+            case .timestamp(let zone):
+                if let fixed = fixedOffset(of: zone) {
+                    kind = .timestampFixed
+                    offset = Int64(fixed)
+                } else {
+                    kind = .general
+                }
+            default: kind = .general
+            }
+            kinds.append(kind)
+            offsets.append(offset)
+        }
+        fastKinds = kinds
+        fixedOffsets = offsets
         self.binary = binary
         self.flushSize = flushSize
         capacity = flushSize + 64 * 1024
@@ -172,6 +204,10 @@ final class CopyEncoder {
 
     /// Encodes every row of `page`; calls `flush` with the pending bytes whenever they reach `flushSize`.
     func encode(_ page: Page, flush: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if binary {
+            try withColumnPointers(page.columns, 0, []) { try encodeBinary(page, $0, flush: flush) }
+            return
+        }
         let columns = page.columns
         let width = encoders.count
         for row in 0..<page.rowCount {
@@ -190,6 +226,87 @@ final class CopyEncoder {
             if count >= flushSize {
                 try flush(UnsafeRawBufferPointer(start: buffer, count: count))
                 count = 0
+            }
+        }
+    }
+
+    /// The binary encoding over raw column pointers: no array copies or reference counting per field.
+    private func encodeBinary(
+        _ page: Page, _ pointers: [ColumnPointers], flush: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let width = encoders.count
+        let fieldCount = Int16(truncatingIfNeeded: width)
+        try fastKinds.withUnsafeBufferPointer { kinds in
+            try fixedOffsets.withUnsafeBufferPointer { offsets in
+                try pointers.withUnsafeBufferPointer { cols in
+                    for row in 0..<page.rowCount {
+                        put16(fieldCount)
+                        for c in 0..<width {
+                            let col = cols[c]
+                            if !col.validity[row] {
+                                put32(-1)
+                                continue
+                            }
+                            switch kinds[c] {
+                            case .int8:
+                                put32(8)
+                                put64(UInt64(bitPattern: col.integers![row]))
+                            case .int4:
+                                let x = col.integers![row]
+                                guard x >= Int64(Int32.min) && x <= Int64(Int32.max) else { throw overflow(encoders[c], x) }
+                                put32(4)
+                                put32(Int32(truncatingIfNeeded: x))
+                            case .int2:
+                                let x = col.integers![row]
+                                guard x >= Int64(Int16.min) && x <= Int64(Int16.max) else { throw overflow(encoders[c], x) }
+                                put32(2)
+                                put16(Int16(truncatingIfNeeded: x))
+                            case .float8FromLong:
+                                put32(8)
+                                put64(Double(col.integers![row]).bitPattern)
+                            case .float8:
+                                put32(8)
+                                put64(col.doubles![row].bitPattern)
+                            case .float4:
+                                put32(4)
+                                put32(Int32(bitPattern: Float(col.doubles![row]).bitPattern))
+                            case .bool:
+                                put32(1)
+                                put(byte: col.booleans![row] ? 1 : 0)
+                            case .bytes, .jsonb:
+                                let start = col.offsets![row], end = col.offsets![row &+ 1]
+                                let n = end &- start
+                                let jsonb = kinds[c] == .jsonb
+                                reserve(n &+ 5)
+                                if jsonb {
+                                    put32(Int32(truncatingIfNeeded: n &+ 1))
+                                    buffer[count] = 1
+                                    count &+= 1
+                                } else {
+                                    put32(Int32(truncatingIfNeeded: n))
+                                }
+                                if n > 0 {
+                                    (buffer + count).update(from: col.bytes! + start, count: n)
+                                    count &+= n
+                                }
+                            case .timestamptz:
+                                put32(8)
+                                put64(UInt64(bitPattern: floorMicros(col.integers![row]) &- postgresEpochMicros))
+                            case .timestampFixed:
+                                put32(8)
+                                let local = floorMicros(col.integers![row]) &+ offsets[c] &* 1_000_000
+                                put64(UInt64(bitPattern: local &- postgresEpochMicros))
+                            case .general:
+                                try encodeField(encoders[c], page.columns[c], row)
+                            }
+                        }
+                        rows &+= 1
+                        if count >= flushSize {
+                            try flush(UnsafeRawBufferPointer(start: buffer, count: count))
+                            count = 0
+                        }
+                    }
+                }
             }
         }
     }
@@ -381,6 +498,64 @@ final class CopyEncoder {
         if withOffset { out.append(contentsOf: "+00".utf8) }
         out.withUnsafeBufferPointer { putRaw($0) }
     }
+}
+
+/// The kinds of the binary fast path; `general` goes through `FieldEncoder.Kind`.
+enum FastKind: UInt8 {
+    case int8, int4, int2, float8FromLong, float8, float4, bool, bytes, jsonb, timestamptz, timestampFixed, general
+}
+
+/// Raw pointers to one column's buffers, valid inside `withColumnPointers`.
+struct ColumnPointers {
+    var validity: UnsafePointer<Bool>
+    var integers: UnsafePointer<Int64>?
+    var doubles: UnsafePointer<Double>?
+    var booleans: UnsafePointer<Bool>?
+    var bytes: UnsafePointer<UInt8>?
+    var offsets: UnsafePointer<Int>?
+}
+
+/// Calls `body` with raw pointers to the buffers of every column from `index` on (appended to `done`).
+func withColumnPointers<R>(
+    _ columns: [ColumnVector], _ index: Int, _ done: [ColumnPointers], _ body: ([ColumnPointers]) throws -> R
+) throws -> R {
+    if index == columns.count { return try body(done) }
+    let v = columns[index]
+    return try v.validity.withUnsafeBufferPointer { validity in
+        let base = validity.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        var p = ColumnPointers(validity: base)
+        switch v.type {
+        case .long, .timestamp:
+            return try v.integers.withUnsafeBufferPointer {
+                p.integers = $0.baseAddress
+                return try withColumnPointers(columns, index + 1, done + [p], body)
+            }
+        case .double:
+            return try v.doubles.withUnsafeBufferPointer {
+                p.doubles = $0.baseAddress
+                return try withColumnPointers(columns, index + 1, done + [p], body)
+            }
+        case .boolean:
+            return try v.booleans.withUnsafeBufferPointer {
+                p.booleans = $0.baseAddress
+                return try withColumnPointers(columns, index + 1, done + [p], body)
+            }
+        case .string, .json:
+            return try v.bytes.withUnsafeBufferPointer { bytes in
+                try v.offsets.withUnsafeBufferPointer { offsets in
+                    p.bytes = bytes.baseAddress
+                    p.offsets = offsets.baseAddress
+                    return try withColumnPointers(columns, index + 1, done + [p], body)
+                }
+            }
+        }
+    }
+}
+
+/// The offset of a zone that never changes (UTC, `Z`, `GMT`, `+09:00`…), in seconds, or `nil` for a named zone.
+func fixedOffset(of zone: ZoneRule) -> Int? {
+    if let offset = ZoneRule.parseOffset(zone.name) { return offset }
+    return ["UTC", "Z", "GMT", "UT"].contains(zone.name.uppercased()) ? 0 : nil
 }
 
 /// Appends `YYYY-MM-DD` for a day number (days since 1970-01-01; the years of Int64 nanoseconds have four digits).
