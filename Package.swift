@@ -21,6 +21,7 @@ let pluginTargets: [Target] = [
     plugin("OutputStdout", "output-stdout"),
     plugin("OutputFile", "output-file"),
     plugin("OutputSQLite", "output-sqlite", ["CSQLite"]),
+    plugin("OutputPostgreSQL", "output-postgresql", ["CLibPQ"]),
 ]
 
 let package = Package(
@@ -39,6 +40,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
         .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
+        .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "CLibPQ", "KuraTestSupport"]),
         .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
         .testTarget(
             name: "FormatterCSVTests",

@@ -9,6 +9,7 @@ import InputFile
 import KuraCore
 import OutputFile
 import OutputNull
+import OutputPostgreSQL
 import OutputSQLite
 import OutputStdout
 import ParserJSON
@@ -32,6 +33,7 @@ public enum BuiltinPlugins {
         StdoutOutput.descriptor,
         LocalFileOutputPlugin.descriptor,
         SQLiteOutputPlugin.descriptor,
+        PostgreSQLOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).
