@@ -38,7 +38,7 @@ struct FieldEncoder: Sendable {
         /// A boolean as `true` or `false`.
         case boolText
         /// An instant formatted with a strftime-style format.
-        case timestampText(TimestampText)
+        case timestampText(TimestampFormatter)
     }
 
     /// The record column's name (for messages).
@@ -68,7 +68,7 @@ struct FieldEncoder: Sendable {
         }
         func formatted() throws -> Kind {
             .timestampText(
-                try TimestampText(format: option?.timestampFormat ?? "%Y-%m-%d %H:%M:%S.%6N %z", zoneName: zone.name))
+                try TimestampFormatter(format: option?.timestampFormat ?? TimestampFormatter.defaultFormat, zone: zone.name))
         }
         let textual = target.isTextual || jsonb
         if option?.sendsText == true {
@@ -362,7 +362,7 @@ final class CopyEncoder {
         case .boolText: putTextValue(v.booleans[row] ? "true" : "false", e)
         case .timestampText(let format):
             var out: [UInt8] = []
-            format.append(nanos: v.integers[row], to: &out)
+            format.format(nanos: v.integers[row], into: &out)
             out.withUnsafeBufferPointer { putValueBytes($0, e) }
         }
     }

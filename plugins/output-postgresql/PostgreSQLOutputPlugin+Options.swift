@@ -110,7 +110,7 @@ extension PostgreSQLOutputPlugin {
             }
             if let timestampFormat {
                 do {
-                    _ = try TimestampText(format: timestampFormat, zoneName: timezone ?? "UTC")
+                    _ = try TimestampFormatter(format: timestampFormat, zone: timezone ?? "UTC")
                 } catch {
                     throw ConfigError(at: c.codingPath, CodingKeys.timestampFormat, "\(error)", fix: "fix the format")
                 }
