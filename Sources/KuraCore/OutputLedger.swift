@@ -9,6 +9,10 @@ public protocol LedgerOutputSession: OutputSession {
     func recordRun(id: String, configHash: String, counts: RowCounts, tasks: [InputTask], taskCounts: [RowCounts])
         throws
 
+    /// Records rejected records of run `runID` (called after `recordRun`, possibly several times with batches),
+    /// to become visible with the data at `commit`.
+    func recordRejects(runID: String, _ rejects: [DataError]) throws
+
     /// The paths of the files already loaded into this session's target, according to the ledger; empty when
     /// the run replaces the target's contents (so nothing counts as already loaded).
     func loadedFiles() throws -> Set<String>

@@ -145,6 +145,8 @@ public final class LoadRunner {
             let absolute = tasks.map { InputTask(name: ctx.resolve($0.name), size: $0.size, modifiedAt: $0.modifiedAt) }
             try ledger.recordRun(
                 id: runID, configHash: configHash(pipeline.config), counts: total, tasks: absolute, taskCounts: taskCounts)
+            // The rejects commit with the data, in the warehouse's rejects table (and stay in the rejects file).
+            try rejects.replay { try ledger.recordRejects(runID: runID, $0) }
         }
         try session.commit(CommitReport(tasks: tasks, counts: taskCounts, total: total))
         committed = true

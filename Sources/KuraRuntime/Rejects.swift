@@ -63,6 +63,30 @@ final class RejectWriter: @unchecked Sendable {
         }
     }
 
+    /// Reads back the rejects written so far, in batches (for warehouse outputs that keep them in a table).
+    func replay(batchSize: Int = 500, _ body: ([DataError]) throws -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let h = handle else { return }
+        fflush(h)
+        guard let data = FileManager.default.contents(atPath: tempPath) else {
+            throw SystemError("cannot read back the rejects file \(tempPath)")
+        }
+        var batch: [DataError] = []
+        for line in data.split(separator: 10) where !line.isEmpty {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+            batch.append(DataError(
+                DataErrorCode(rawValue: o["reason"] as? String ?? "UNKNOWN"), file: o["file"] as? String ?? "",
+                line: o["line"] as? Int, byteOffset: (o["byte_offset"] as? Int).map(Int64.init), column: o["column"] as? String,
+                message: o["message"] as? String ?? "", raw: Array((o["raw"] as? String ?? "").utf8)))
+            if batch.count >= batchSize {
+                try body(batch)
+                batch.removeAll()
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
+    }
+
     /// Moves the temporary file into place (or removes a stale rejects file when there were none).
     func finish() throws {
         lock.lock()

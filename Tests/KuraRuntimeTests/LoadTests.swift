@@ -67,6 +67,13 @@ import Testing
         #expect(byFile["data/a.csv"]?["raw"] as? String == "2,bob,x,true,2024-01-01 00:00:00,{}")
         #expect(byFile["data/b.csv"]?["line"] as? Int == 3)
         #expect(byFile["data/b.csv"]?["column"] as? String == "at")
+        // The same rejects are in the warehouse, committed with the rows.
+        #expect(try rows(db, "SELECT file, line, column_name, reason FROM _kura_rejects ORDER BY file") == [
+            ["data/a.csv", "3", "score", "CAST"], ["data/b.csv", "3", "at", "CAST"],
+        ])
+        #expect(try rows(db, "SELECT path, rows_read, rows_loaded, rows_rejected FROM _kura_files ORDER BY path") == [
+            [dir.path + "/data/a.csv", "2", "1", "1"], [dir.path + "/data/b.csv", "3", "2", "1"],
+        ])
         let summary = RunSummary.render(result, outputType: "sqlite", workingDirectory: dir.path)
         #expect(summary.contains("total"))
         #expect(summary.contains("(read = loaded + rejected + filtered)"))
@@ -314,5 +321,52 @@ import Testing
             config error at c.yml:9:18 (filters[0].columns.b): column 'b' does not exist in the input schema; did you mean 'a'?
             config error at c.yml:10:13 (out.type): unknown output plugin 'sqlit'; did you mean 'sqlite'? available: null, stdout, file, sqlite, postgresql
             """)
+    }
+}
+
+/// The same load into a real PostgreSQL server (skipped when `KURA_TEST_PG_HOST` is unset; `scripts/test` sets it).
+@Suite struct PostgreSQLLoadTests {
+    static let env = ProcessInfo.processInfo.environment
+
+    func psql(_ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["psql", "-X", "-q", "-t", "-A", "-h", Self.env["KURA_TEST_PG_HOST"]!, "-p", Self.env["KURA_TEST_PG_PORT"]!,
+                       "-U", Self.env["KURA_TEST_PG_USER"]!, "-d", Self.env["KURA_TEST_PG_DATABASE"]!, "-c", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: env["KURA_TEST_PG_HOST"] != nil, "needs a PostgreSQL server (KURA_TEST_PG_HOST)"))
+    func loadWithRejectsAndLedgerIsExactlyOnce() throws {
+        let dir = TempDir()
+        let table = "events_\(UInt32.random(in: 0...UInt32.max))"
+        _ = dir.write("data/a.csv", LoadTests.header + "1,a,1.5,true,2024-01-01 00:00:00,{}\n2,b,x,true,2024-01-01 00:00:00,{}\n")
+        _ = dir.write("data/b.csv", LoadTests.header + "3,c,2,false,2024-01-02 00:00:00,[1]\n")
+        let out = """
+              type: postgresql
+              host: \(Self.env["KURA_TEST_PG_HOST"]!)
+              port: \(Self.env["KURA_TEST_PG_PORT"]!)
+              user: \(Self.env["KURA_TEST_PG_USER"]!)
+              database: \(Self.env["KURA_TEST_PG_DATABASE"]!)
+              table: \(table)
+              mode: insert
+            """
+        let config = dir.write("load.yml", LoadTests().csvConfig(prefix: "data/", out: out))
+        let env = KuraEnvironment(registry: BuiltinPlugins.registry, logger: .silent, workingDirectory: dir.path, environment: [:])
+        let first = try LoadRunner(pipeline: try env.pipeline(configPath: config)).run()
+        #expect(first.total == RowCounts(read: 3, loaded: 2, rejected: 1, filtered: 0))
+        #expect(try psql("SELECT string_agg(id::text || ':' || name, ',' ORDER BY id) FROM \(table)") == "1:a,3:c")
+        #expect(try psql("SELECT file || ':' || line || ':' || column_name || ':' || code FROM kura.rejects WHERE target LIKE '%\(table)%'")
+            == "data/a.csv:3:score:CAST")
+        let second = try LoadRunner(pipeline: try env.pipeline(configPath: config)).run()
+        #expect(second.total.loaded == 0)
+        #expect(second.skipped.count == 2)
+        #expect(try psql("SELECT count(*) FROM \(table)") == "2")
+        try? _ = psql("DROP TABLE \(table)")
     }
 }

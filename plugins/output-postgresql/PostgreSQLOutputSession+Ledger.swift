@@ -118,6 +118,35 @@ extension PostgreSQLOutputSession {
         }
     }
 
+    public func recordRejects(runID: String, _ rejects: [DataError]) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard state == .open else { throw SystemError("the PostgreSQL output run on \(target) was already \(state)") }
+        if isDryRun || rejects.isEmpty { return }
+        guard let db = control else { throw SystemError("the PostgreSQL output run on \(target) is closed") }
+        try endDirectCopy()
+        let hex: [Character] = Array("0123456789abcdef")
+        do {
+            for e in rejects {
+                var raw = ""
+                raw.reserveCapacity(e.raw.count * 2)
+                for b in e.raw {
+                    raw.append(hex[Int(b >> 4)])
+                    raw.append(hex[Int(b & 15)])
+                }
+                try db.query(
+                    """
+                    INSERT INTO kura.rejects (run_id, target, file, line, byte_offset, column_name, code, message, raw)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, decode($9, 'hex'))
+                    """,
+                    [runID, target, e.file, e.line.map { String($0) }, e.byteOffset.map { String($0) }, e.column,
+                     e.code.rawValue, e.message, raw])
+            }
+        } catch let error as PGError {
+            throw error.systemError("PostgreSQL output could not record rejected records in kura.rejects")
+        }
+    }
+
     public func loadedFiles() throws -> Set<String> {
         lock.lock()
         defer { lock.unlock() }

@@ -14,6 +14,7 @@ import KuraCore
 extension SQLiteOutputSession {
     static let runsTable = "_kura_runs"
     static let filesTable = "_kura_files"
+    static let rejectsTable = "_kura_rejects"
 
     public func recordRun(
         id: String, configHash: String, counts: RowCounts, tasks: [InputTask], taskCounts: [RowCounts]
@@ -68,6 +69,33 @@ extension SQLiteOutputSession {
         }
     }
 
+    public func recordRejects(runID: String, _ rejects: [DataError]) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard state == .open else { throw SystemError("the SQLite output run on \(path) was already \(state)") }
+        if isDryRun || rejects.isEmpty { return }
+        guard let db = connection else { throw SystemError("the SQLite output run on \(path) is closed") }
+        try Self.createLedgerTables(in: db)
+        let insert = try db.prepare(
+            """
+            INSERT INTO \(Self.rejectsTable) (run_id, target_table, file, line, byte_offset, column_name, reason, message, raw)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            """)
+        for e in rejects {
+            try insert.bind(runID, at: 1)
+            try insert.bind(table, at: 2)
+            try insert.bind(e.file, at: 3)
+            if let l = e.line { try insert.bind(Int64(l), at: 4) } else { try insert.bindNull(at: 4) }
+            if let o = e.byteOffset { try insert.bind(o, at: 5) } else { try insert.bindNull(at: 5) }
+            if let c = e.column { try insert.bind(c, at: 6) } else { try insert.bindNull(at: 6) }
+            try insert.bind(e.code.rawValue, at: 7)
+            try insert.bind(e.message, at: 8)
+            try insert.bind(e.rawText, at: 9)
+            _ = try insert.step()
+            insert.reset()
+        }
+    }
+
     public func loadedFiles() throws -> Set<String> {
         lock.lock()
         defer { lock.unlock() }
@@ -107,6 +135,17 @@ extension SQLiteOutputSession {
               rows_rejected INTEGER NOT NULL,
               rows_filtered INTEGER NOT NULL,
               PRIMARY KEY (target_table, path, run_id)
+            );
+            CREATE TABLE IF NOT EXISTS \(rejectsTable) (
+              run_id TEXT NOT NULL,
+              target_table TEXT NOT NULL,
+              file TEXT NOT NULL,
+              line INTEGER,
+              byte_offset INTEGER,
+              column_name TEXT,
+              reason TEXT NOT NULL,
+              message TEXT NOT NULL,
+              raw TEXT
             );
             """)
     }
