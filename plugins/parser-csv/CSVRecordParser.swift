@@ -278,6 +278,15 @@ struct CSVEngine {
                         // Needs the next one or two bytes.
                         if i + 1 >= n && !final { return .incomplete }
                         let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
+                        if next == q && !strayQuotes {
+                            // The common case first: a doubled quote stands for one quote.
+                            scratch.append(base + segStart, count: i + 1 - segStart)
+                            inScratch = true
+                            i += 2
+                            segStart = i
+                            size += 1
+                            continue
+                        }
                         var nextIsEnd = next < 0
                         if !nextIsEnd {
                             let lb = lineBreak(p, i + 1, final: final)
