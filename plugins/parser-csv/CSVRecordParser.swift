@@ -42,6 +42,9 @@ struct CSVEngine {
     var linesConsumed = 0
     /// Bytes consumed before `buffer`.
     var bytesConsumed: Int64 = 0
+    /// The buffer size to wait for before scanning it again after it held no whole record, so that a record
+    /// arriving in many small chunks is rescanned a logarithmic number of times, not once per chunk.
+    var minBuffered = 0
     var headerLinesLeft: Int
     var bomChecked = false
     var builder: PageBuilder
@@ -124,12 +127,18 @@ struct CSVEngine {
 
     /// Parses what the buffer holds and drops the consumed bytes from it.
     mutating func processBuffer(final: Bool, sink: RecordSink) throws {
+        if !final && buffer.count < minBuffered { return }
         // `bytes` shares the buffer's storage only inside this scope; the buffer is trimmed afterwards.
         let consumed: Int = try {
             let bytes = buffer
             return try bytes.withUnsafeBufferPointer { try process($0, final: final, sink: sink) }
         }()
-        if consumed > 0 { buffer.removeFirst(consumed) }
+        if consumed > 0 {
+            buffer.removeFirst(consumed)
+            minBuffered = 0
+        } else {
+            minBuffered = buffer.count * 2
+        }
     }
 
     /// Parses the whole records at the start of `p`; returns how many bytes they took.
