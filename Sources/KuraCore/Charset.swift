@@ -413,6 +413,7 @@ public final class CharsetDecoder {
     /// Turns glibc's U+00A5 (from 0x5C) and U+203E (from 0x7E) back into `\` and `~` in `out[o..<o+n]`; returns
     /// the new length. Shift_JIS has no other byte sequence for either character.
     private func fixJISRoman(_ o: Int, _ n: Int) -> Int {
+        let out = self.out  // a local, so the loop does no exclusivity checks
         var r = o, w = o
         let end = o + n
         while r < end {
@@ -437,12 +438,13 @@ public final class CharsetDecoder {
     private func markLineStarts(_ input: UnsafeRawPointer, _ inCount: Int, originalAt: Int64, _ o: Int, _ outCount: Int) {
         if inCount == 0 { return }
         let ip = input.assumingMemoryBound(to: UInt8.self)
+        let out = UnsafePointer(self.out), unit = self.unit, bigEndian = self.bigEndian
         var ii = 0, oi = o
         let oEnd = o + outCount
         while true {
             // Next line break in the input.
             if unit == 1 {
-                while ii < inCount && ip[ii] != 10 && ip[ii] != 13 { ii += 1 }
+                ii = CharsetDecoder.lineBreak(ip, ii, inCount)
                 if ii >= inCount { return }
                 ii += 1
             } else {
@@ -454,11 +456,27 @@ public final class CharsetDecoder {
                 if ii + 1 >= inCount { return }
                 ii += 2
             }
-            while oi < oEnd && out[oi] != 10 && out[oi] != 13 { oi += 1 }
+            oi = CharsetDecoder.lineBreak(out, oi, oEnd)
             if oi >= oEnd { return }
             oi += 1
             mark(decoded: decodedCount + Int64(oi), original: originalAt + Int64(ii))
         }
+    }
+
+    /// The index of the first CR or LF in `p[from..<end]`, or `end`; eight bytes at a time.
+    @inline(__always)
+    static func lineBreak(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int) -> Int {
+        var i = from
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= end {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let lf = w ^ 0x0A0A_0A0A_0A0A_0A0A, cr = w ^ 0x0D0D_0D0D_0D0D_0D0D
+            let z = ((lf &- 0x0101_0101_0101_0101) & ~lf | (cr &- 0x0101_0101_0101_0101) & ~cr) & 0x8080_8080_8080_8080
+            if z != 0 { return i + (z.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < end && p[i] != 10 && p[i] != 13 { i += 1 }
+        return i
     }
 
     /// UTF-8 input: passes valid bytes through and replaces each maximal invalid subpart with U+FFFD.
