@@ -88,7 +88,9 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
     public var file: String
     /// The 1-based line where the record starts, when known.
     public var line: Int?
-    /// The 0-based byte offset of the record in the (decoded) input, when known.
+    /// The 0-based byte offset of the record in the input, when known: in the bytes the parser was given (after
+    /// decompression), before any charset conversion, so it points into the original file even for Shift_JIS or
+    /// UTF-16 input.
     public var byteOffset: Int64?
     /// The column involved, when one is.
     public var column: String?

@@ -59,4 +59,29 @@ public enum UTF8Validation {
         }
         return nil
     }
+
+    /// The length of the maximal ill-formed subpart at `i` (a lead byte and the continuation bytes that fit it, or
+    /// one byte), replaced by one U+FFFD; `truncated` when it is a valid sequence cut short by the end of `b`.
+    public static func invalidSubpart(_ b: UnsafeRawBufferPointer, at i: Int) -> (length: Int, truncated: Bool) {
+        let n = b.count
+        var need = 0
+        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+        switch b[i] {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: (need, lo) = (2, 0xA0)
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: (need, hi) = (2, 0x9F)
+        case 0xF0: (need, lo) = (3, 0x90)
+        case 0xF1...0xF3: need = 3
+        case 0xF4: (need, hi) = (3, 0x8F)
+        default: return (1, false)
+        }
+        var k = 0
+        while k < need && i + 1 + k < n {
+            let c = b[i + 1 + k]
+            if k == 0 ? (c < lo || c > hi) : (c & 0xC0 != 0x80) { return (1 + k, false) }
+            k += 1
+        }
+        return (1 + k, k < need)
+    }
 }

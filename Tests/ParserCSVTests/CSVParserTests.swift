@@ -168,7 +168,7 @@ func s(_ v: String) -> Value { .string(v) }
             input: bytes, makeParser: { try plugin.makeParser(for: InputTask(name: "t.csv"), context: ctx) },
             mismatch: { Issue.record(Comment(rawValue: $0)) })
         #expect(r.rows.count == 1)
-        #expect(r.rejects.map(\.code) == [.cast])
+        #expect(r.rejects.map(\.code) == [.invalidEncoding])
     }
 
     @Test func unknownOptionSuggestsNearest() throws {

@@ -84,8 +84,14 @@ extension CSVParserPlugin {
         public var maxQuotedSizeLimit: Int
         /// Fail the run on the first invalid record instead of rejecting it (default false).
         public var stopOnInvalidRecord: Bool
-        /// Character set of the input (default `UTF-8`).
-        public var charset: String
+        /// Character set of the input, by Embulk's (Java's) name or alias: UTF-8, UTF-16, UTF-16LE, UTF-16BE,
+        /// Shift_JIS, windows-31j (MS932, CP932), EUC-JP, ISO-8859-1 (Latin-1), windows-1252 (CP1252) or US-ASCII
+        /// (default `UTF-8`). Other charsets are converted to UTF-8 with iconv before tokenizing.
+        public var charset: Charset
+        /// What to do with bytes that are invalid in `charset`: `reject` the record holding them with
+        /// `INVALID_ENCODING`, or `replace` them with U+FFFD and load it (default `reject`). Set as `invalid_utf8`
+        /// for UTF-8 and as `invalid_bytes` for other charsets.
+        public var invalidBytes: InvalidBytePolicy
         /// Line break written for a line break inside a quoted field (default `CRLF`, as Embulk).
         public var newline: Newline
         /// Which line breaks end a line: `CRLF`, `LF` or `CR`; unset means all three (default: unset).
@@ -112,6 +118,8 @@ extension CSVParserPlugin {
             case maxQuotedSizeLimit = "max_quoted_size_limit"
             case stopOnInvalidRecord = "stop_on_invalid_record"
             case charset, newline
+            case invalidUTF8 = "invalid_utf8"
+            case invalidBytes = "invalid_bytes"
             case lineDelimiterRecognized = "line_delimiter_recognized"
             case defaultTimezone = "default_timezone"
             case defaultTimestampFormat = "default_timestamp_format"
@@ -181,13 +189,7 @@ extension CSVParserPlugin {
                 throw ConfigError(at: decoder.codingPath, CodingKeys.maxQuotedSizeLimit, "must be positive")
             }
             stopOnInvalidRecord = try c.decodeIfPresent(Bool.self, forKey: .stopOnInvalidRecord) ?? false
-            charset = try c.decodeIfPresent(String.self, forKey: .charset) ?? "UTF-8"
-            let normalized = charset.uppercased().replacingOccurrences(of: "_", with: "-")
-            guard ["UTF-8", "UTF8", "US-ASCII", "ASCII"].contains(normalized) else {
-                throw ConfigError(
-                    at: decoder.codingPath, CodingKeys.charset, "charset '\(charset)' is not supported yet",
-                    fix: "convert the file to UTF-8 (for example with iconv) and set charset: UTF-8")
-            }
+            (charset, invalidBytes) = try Charset.decodeOptions(c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
             newline = try c.decodeIfPresent(Newline.self, forKey: .newline) ?? .CRLF
             lineDelimiterRecognized = try c.decodeIfPresent(Newline.self, forKey: .lineDelimiterRecognized)
             defaultTimezone = try c.decodeIfPresent(String.self, forKey: .defaultTimezone) ?? "UTC"

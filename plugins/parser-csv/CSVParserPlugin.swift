@@ -55,7 +55,7 @@ public final class CSVParserPlugin: ParserPlugin {
     }
 
     public func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
-        CSVRecordParser(
+        try CSVRecordParser(
             options: options, schema: schema, converters: converters, file: task.name, logger: context.logger,
             pageRows: context.pageRows)
     }

@@ -26,6 +26,15 @@ struct CSVEngine {
     let trim: Bool
     let comment: [UInt8]?
     let nullString: [UInt8]?
+    /// Converts the input to UTF-8 when it is in another charset (or when invalid UTF-8 is replaced); it also maps
+    /// decoded offsets back to the file's offsets.
+    let decoder: CharsetDecoder?
+    /// Whether records holding invalid bytes are rejected (else the bytes load as U+FFFD).
+    let rejectsInvalid: Bool
+    /// Invalid byte sequences the decoder replaced, not yet passed.
+    var invalid = InvalidSequenceQueue()
+    /// Whether the last `convert` failure was invalid UTF-8 (rather than a value that does not convert).
+    var failedOnEncoding = false
 
     /// Unconsumed input.
     var buffer: [UInt8] = []
@@ -33,6 +42,9 @@ struct CSVEngine {
     var linesConsumed = 0
     /// Bytes consumed before `buffer`.
     var bytesConsumed: Int64 = 0
+    /// The buffer size to wait for before scanning it again after it held no whole record, so that a record
+    /// arriving in many small chunks is rescanned a logarithmic number of times, not once per chunk.
+    var minBuffered = 0
     var headerLinesLeft: Int
     var bomChecked = false
     var builder: PageBuilder
@@ -46,8 +58,13 @@ struct CSVEngine {
     let jsonScanner = JSONScanner(maxDepth: JSON.defaultMaxDepth, invalidEscapes: .passthrough)
     var jsonOut: [UInt8] = []
 
-    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int) {
+    init(
+        options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int,
+        decoder: CharsetDecoder?
+    ) {
         self.options = options
+        self.decoder = decoder
+        rejectsInvalid = options.invalidBytes == .reject
         self.schema = schema
         self.converters = converters
         self.file = file
@@ -110,12 +127,18 @@ struct CSVEngine {
 
     /// Parses what the buffer holds and drops the consumed bytes from it.
     mutating func processBuffer(final: Bool, sink: RecordSink) throws {
+        if !final && buffer.count < minBuffered { return }
         // `bytes` shares the buffer's storage only inside this scope; the buffer is trimmed afterwards.
         let consumed: Int = try {
             let bytes = buffer
             return try bytes.withUnsafeBufferPointer { try process($0, final: final, sink: sink) }
         }()
-        if consumed > 0 { buffer.removeFirst(consumed) }
+        if consumed > 0 {
+            buffer.removeFirst(consumed)
+            minBuffered = 0
+        } else {
+            minBuffered = buffer.count * 2
+        }
     }
 
     /// Parses the whole records at the start of `p`; returns how many bytes they took.
@@ -131,6 +154,7 @@ struct CSVEngine {
         while pos < count {
             if headerLinesLeft > 0 {
                 guard let end = physicalLineEnd(p, from: pos, final: final) else { return pos }
+                _ = invalid.take(before: bytesConsumed + Int64(end))
                 headerLinesLeft -= 1
                 linesConsumed += 1
                 pos = end
@@ -140,6 +164,7 @@ struct CSVEngine {
             case .incomplete:
                 return pos
             case .skip(let end):
+                _ = invalid.take(before: bytesConsumed + Int64(end))
                 linesConsumed += 1
                 pos = end
             case .record(let end, let lines):
@@ -147,6 +172,7 @@ struct CSVEngine {
                 linesConsumed += lines
                 pos = end
             case .broken(let code, let message, let lineEnd):
+                _ = invalid.take(before: bytesConsumed + Int64(lineEnd))
                 try rejectRaw(p, code, message, column: nil, start: pos, end: lineEnd, sink: sink)
                 linesConsumed += 1
                 pos = lineEnd
@@ -435,6 +461,13 @@ struct CSVEngine {
     mutating func convertRecord(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int, sink: RecordSink) throws {
         let columns = schema.count
         let fields = fieldStart.count
+        if invalid.nextOffset < bytesConsumed + Int64(end), let bad = invalid.take(before: bytesConsumed + Int64(end)) {
+            try rejectRaw(
+                p, .invalidEncoding,
+                "the record has bytes that are not valid \(options.charset.name) (\(bad.length) byte(s) at byte offset \(bad.originalOffset) of the file); set charset to the file's encoding, fix those bytes, or set \(options.charset.isUTF8 ? "invalid_utf8" : "invalid_bytes"): replace to load the record with U+FFFD in their place",
+                column: nil, start: start, end: end, sink: sink)
+            return
+        }
         if fields < columns && !options.allowOptionalColumns {
             try rejectRaw(
                 p, .tooFewColumns,
@@ -479,7 +512,9 @@ struct CSVEngine {
         }
         if let (c, msg) = failure {
             builder.discardRecord()
-            try rejectRaw(p, .cast, msg, column: schema[c].name, start: start, end: end, sink: sink)
+            let code: DataErrorCode = failedOnEncoding ? .invalidEncoding : .cast
+            failedOnEncoding = false
+            try rejectRaw(p, code, msg, column: schema[c].name, start: start, end: end, sink: sink)
             return
         }
         builder.finishRecord()
@@ -492,7 +527,8 @@ struct CSVEngine {
         switch converters[c].type {
         case .string:
             if !UTF8Validation.isValid(v) {
-                return "column '\(schema[c].name)' has bytes that are not valid UTF-8 (at byte \(UTF8Validation.firstInvalidOffset(v) ?? 0) of the field); set the right charset"
+                failedOnEncoding = true
+                return "column '\(schema[c].name)' has bytes that are not valid UTF-8 (at byte \(UTF8Validation.firstInvalidOffset(v) ?? 0) of the field); set charset to the file's encoding, or set invalid_utf8: replace to load it with U+FFFD in their place"
             }
             builder.setBytes(c, v)
         case .long:
@@ -552,8 +588,10 @@ struct CSVEngine {
         // Drop the line break from the raw text.
         while rawEnd > start && (p[rawEnd - 1] == 10 || p[rawEnd - 1] == 13) { rawEnd -= 1 }
         let raw = Array(p[start..<min(rawEnd, start + 65_536)])
+        let decodedOffset = bytesConsumed + Int64(start)
         let error = DataError(
-            code, file: file, line: linesConsumed + 1, byteOffset: bytesConsumed + Int64(start), column: column,
+            code, file: file, line: linesConsumed + 1, byteOffset: decoder?.originalOffset(ofDecoded: decodedOffset) ?? decodedOffset,
+            column: column,
             message: message, raw: raw)
         if options.stopOnInvalidRecord { throw error }
         try sink.reject(error)
@@ -562,24 +600,46 @@ struct CSVEngine {
 
 /// The `RecordParser` for one file: owns a `CSVEngine` and lends it out for each call, so the hot loop works on a
 /// local value (statically checked accesses, no per-access exclusivity bookkeeping on class properties).
+///
+/// Input in a charset other than UTF-8 (or UTF-8 whose invalid bytes are replaced) goes through a `CharsetDecoder`
+/// first; the engine then reads UTF-8 and rejects the records holding the invalid sequences the decoder reports.
+/// Byte offsets in rejects are offsets in the original file.
 final class CSVRecordParser: RecordParser {
     private var engine: CSVEngine?
+    private let decoder: CharsetDecoder?
 
-    init(options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int) {
-        engine = CSVEngine(options: options, schema: schema, converters: converters, file: file, logger: logger, pageRows: pageRows)
+    init(
+        options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int
+    ) throws {
+        decoder = options.charset.isUTF8 && options.invalidBytes == .reject ? nil : try CharsetDecoder(charset: options.charset)
+        engine = CSVEngine(
+            options: options, schema: schema, converters: converters, file: file, logger: logger, pageRows: pageRows, decoder: decoder)
     }
 
     func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
         var e = engine!
         engine = nil
         defer { engine = e }
-        try e.push(chunk, to: sink)
+        guard let decoder else { return try e.push(chunk, to: sink) }
+        try decoder.decode(chunk) { utf8 in
+            try Self.feed(&e, decoder, utf8, sink)
+        }
+        decoder.forgetOffsets(before: e.bytesConsumed)
     }
 
     func finish(to sink: RecordSink) throws {
         var e = engine!
         engine = nil
         defer { engine = e }
+        if let decoder {
+            try decoder.finish { utf8 in try Self.feed(&e, decoder, utf8, sink) }
+        }
         try e.finish(to: sink)
+    }
+
+    private static func feed(_ e: inout CSVEngine, _ decoder: CharsetDecoder, _ utf8: UnsafeRawBufferPointer, _ sink: RecordSink) throws {
+        let found = decoder.takeInvalid()
+        if e.rejectsInvalid { e.invalid.append(found) }
+        try e.push(utf8, to: sink)
     }
 }

@@ -69,14 +69,22 @@ extension JSONParserPlugin {
         public var defaultTimestampFormat: String
         /// Date for timestamp formats without a date part (default `1970-01-01`).
         public var defaultDate: String
-        /// Character set of the input; only `UTF-8` is supported for now (default `UTF-8`).
-        public var charset: String
+        /// Character set of the input, by Embulk's (Java's) name or alias: UTF-8, UTF-16, UTF-16LE, UTF-16BE,
+        /// Shift_JIS, windows-31j (MS932, CP932), EUC-JP, ISO-8859-1 (Latin-1), windows-1252 (CP1252) or US-ASCII
+        /// (default `UTF-8`). Other charsets are converted to UTF-8 with iconv before parsing.
+        public var charset: Charset
+        /// What to do with bytes that are invalid in `charset`: `reject` the record holding them with
+        /// `INVALID_ENCODING`, or `replace` them with U+FFFD and load it (default `reject`). Set as `invalid_utf8`
+        /// for UTF-8 and as `invalid_bytes` for other charsets.
+        public var invalidBytes: InvalidBytePolicy
         /// Line break style (`CRLF`, `LF`, `CR`); accepted for compatibility and ignored, since JSON needs none
         /// (default `CRLF`).
         public var newline: String
 
         enum CodingKeys: String, CodingKey {
             case root, columns, charset, newline
+            case invalidUTF8 = "invalid_utf8"
+            case invalidBytes = "invalid_bytes"
             case stopOnInvalidRecord = "stop_on_invalid_record"
             case invalidStringEscapes = "invalid_string_escapes"
             case flattenJSONArray = "flatten_json_array"
@@ -106,14 +114,8 @@ extension JSONParserPlugin {
             defaultTimestampFormat =
                 try c.decodeIfPresent(String.self, forKey: .defaultTimestampFormat) ?? TimestampParser.defaultFormat
             defaultDate = try c.decodeIfPresent(String.self, forKey: .defaultDate) ?? "1970-01-01"
-            charset = try c.decodeIfPresent(String.self, forKey: .charset) ?? "UTF-8"
-            let normalized = String(charset.uppercased().map { $0 == "_" ? "-" : $0 })
-            guard normalized == "UTF-8" || normalized == "UTF8" else {
-                throw ConfigError(
-                    at: decoder.codingPath, CodingKeys.charset,
-                    "charset '\(charset)' is not supported by the json parser yet; only UTF-8 is",
-                    fix: "convert the input to UTF-8 (for example with iconv) and remove the charset option")
-            }
+            (charset, invalidBytes) = try Charset.decodeOptions(
+                c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
             newline = try c.decodeIfPresent(String.self, forKey: .newline) ?? "CRLF"
             guard ["CRLF", "LF", "CR"].contains(newline.uppercased()) else {
                 throw ConfigError(

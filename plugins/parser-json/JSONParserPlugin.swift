@@ -54,7 +54,7 @@ public final class JSONParserPlugin: ParserPlugin {
     }
 
     public func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
-        JSONRecordParser(options: options, schema: schema, conversions: conversions, file: task.name, pageRows: context.pageRows)
+        try JSONRecordParser(options: options, schema: schema, conversions: conversions, file: task.name, pageRows: context.pageRows)
     }
 }
 

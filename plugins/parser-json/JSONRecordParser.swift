@@ -6,17 +6,39 @@ import KuraCore
 /// boundary is scanned again when the buffer has at least doubled, so a huge value costs linear time). A value
 /// that is not valid JSON is rejected and reading resumes after the next line break; one that is valid but not a
 /// record (not an object, no member at `root`, a field that does not convert) is rejected alone.
+///
+/// Input in a charset other than UTF-8 (or UTF-8 whose invalid bytes are replaced) goes through a `CharsetDecoder`
+/// first; a record holding an invalid sequence the decoder reports is rejected with `INVALID_ENCODING` (unless the
+/// policy is `replace`). Byte offsets in rejects are offsets in the original file.
 final class JSONRecordParser: RecordParser {
     /// The state, a value so that the hot loop touches no class properties.
     var stream: JSONStream
+    let decoder: CharsetDecoder?
 
-    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int = 4096) {
-        stream = JSONStream(options: options, schema: schema, conversions: conversions, file: file, pageRows: pageRows)
+    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int = 4096) throws {
+        decoder = options.charset.isUTF8 && options.invalidBytes == .reject ? nil : try CharsetDecoder(charset: options.charset)
+        stream = JSONStream(
+            options: options, schema: schema, conversions: conversions, file: file, pageRows: pageRows, decoder: decoder)
     }
 
-    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws { try stream.push(chunk, to: sink) }
+    func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
+        guard let decoder else { return try stream.push(chunk, to: sink) }
+        try decoder.decode(chunk) { utf8 in try feed(decoder, utf8, sink) }
+        decoder.forgetOffsets(before: stream.base)
+    }
 
-    func finish(to sink: RecordSink) throws { try stream.finish(to: sink) }
+    func finish(to sink: RecordSink) throws {
+        if let decoder {
+            try decoder.finish { utf8 in try feed(decoder, utf8, sink) }
+        }
+        try stream.finish(to: sink)
+    }
+
+    private func feed(_ decoder: CharsetDecoder, _ utf8: UnsafeRawBufferPointer, _ sink: RecordSink) throws {
+        let found = decoder.takeInvalid()
+        if stream.rejectsInvalid { stream.invalid.append(found) }
+        try stream.push(utf8, to: sink)
+    }
 }
 
 /// The parsing state and logic of `JSONRecordParser`.
@@ -54,6 +76,14 @@ struct JSONStream {
     let elementScanner: JSONScanner
     let compactor: JSONScanner
 
+    /// Converts the input to UTF-8 when needed, and maps decoded offsets back to the file's offsets.
+    let decoder: CharsetDecoder?
+    let charsetName: String
+    /// Whether records holding invalid bytes are rejected (else the bytes load as U+FFFD).
+    let rejectsInvalid: Bool
+    /// Invalid byte sequences the decoder replaced, not yet passed.
+    var invalid = InvalidSequenceQueue()
+
     var builder: PageBuilder
     var buffer: [UInt8] = []
     /// Where unread bytes start in `buffer`.
@@ -71,8 +101,14 @@ struct JSONStream {
     var scratch: [UInt8] = []
     var text: [UInt8] = []
 
-    init(options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int) {
+    init(
+        options: JSONParserPlugin.Options, schema: Schema, conversions: [ColumnConversion], file: String, pageRows: Int,
+        decoder: CharsetDecoder? = nil
+    ) {
         self.file = file
+        self.decoder = decoder
+        charsetName = options.charset.name
+        rejectsInvalid = options.invalidBytes == .reject
         self.conversions = conversions
         types = conversions.map(\.type)
         timestampParsers = conversions.map(\.timestamp)
@@ -180,6 +216,7 @@ struct JSONStream {
                     }
                 }
                 if pos == count { return }
+                if invalid.nextOffset < base + Int64(pos) { _ = invalid.take(before: base + Int64(pos)) }
                 let avail = count - pos
                 if !final && avail < minAvailable { return }
                 let view = UnsafeRawBufferPointer(rebasing: all[pos..<count])
@@ -214,11 +251,19 @@ struct JSONStream {
         // The raw record stops before the line break (and the CR of a CRLF).
         var rawEnd = j
         if j < count && rawEnd > errorAt && all[rawEnd - 1] == 0x0D { rawEnd -= 1 }
-        let code: DataErrorCode = e.kind == .encoding ? .invalidEncoding : .invalidJSON
-        let fix = e.kind == .encoding ? "convert the input to UTF-8" : "fix or remove the value; reading resumes at the next line"
+        var code: DataErrorCode = e.kind == .encoding ? .invalidEncoding : .invalidJSON
+        var message = "invalid JSON at byte \(fileOffset(base + Int64(errorAt))) (line \(line + linesBefore)): \(e.message)"
+        message += e.kind == .encoding
+            ? "; set charset to the input's encoding, or set invalid_utf8: replace to load it with U+FFFD in their place"
+            : "; fix or remove the value; reading resumes at the next line"
+        if invalid.nextOffset < base + Int64(j), let bad = invalid.take(before: base + Int64(j)) {
+            // The syntax error comes from bytes the decoder could not read: report those.
+            code = .invalidEncoding
+            message = encodingMessage(bad)
+        }
         let err = DataError(
-            code, file: file, line: line, byteOffset: base + Int64(pos),
-            message: "invalid JSON at byte \(base + Int64(errorAt)) (line \(line + linesBefore)): \(e.message); \(fix)",
+            code, file: file, line: line, byteOffset: fileOffset(base + Int64(pos)),
+            message: message,
             raw: Array(all[pos..<min(rawEnd, pos + JSONStream.rawLimit)]))
         if j < count {
             line += linesInside + 1
@@ -237,6 +282,9 @@ struct JSONStream {
 
     /// Turns one valid value (`view[0..<end]`) into records or rejects.
     private mutating func handleValue(_ view: UnsafeRawBufferPointer, end: Int, _ sink: RecordSink) throws {
+        if mode != .flatten, invalid.nextOffset < base + Int64(pos + end) {
+            return try rejectEncoding(view, 0, end, sink)
+        }
         switch mode {
         case .whole:
             if view[0] != UInt8(ascii: "{") {
@@ -284,7 +332,9 @@ struct JSONStream {
             guard case .complete(let end) = elementScanner.scan(
                 view, from: i, isFinal: true, tree: elementTree, compactInto: &out, compacting: !typed)
             else { return }  // validated already
-            if view[i] != UInt8(ascii: "{") {
+            if invalid.nextOffset < base + Int64(pos + end) {
+                try rejectEncoding(view, i, end, sink)
+            } else if view[i] != UInt8(ascii: "{") {
                 try unexpected(view, i, end, notAnObject(view[i]), sink)
             } else if typed {
                 try convertColumns(view, elementScanner, record: i..<end, sink)
@@ -351,7 +401,7 @@ struct JSONStream {
             } catch {
                 builder.discardRecord()
                 let err = DataError(
-                    .cast, file: file, line: line, byteOffset: base + Int64(pos + record.lowerBound),
+                    .cast, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + record.lowerBound)),
                     column: conversions[c].name,
                     message: "column '\(conversions[c].name)' (\(conversions[c].type)): \(error.message)",
                     raw: rawBytes(buf, record))
@@ -392,7 +442,23 @@ struct JSONStream {
 
     private func unexpected(_ buf: UnsafeRawBufferPointer, _ s: Int, _ e: Int, _ message: String, _ sink: RecordSink) throws {
         let err = DataError(
-            .unexpectedJSON, file: file, line: line, byteOffset: base + Int64(pos + s), message: message,
+            .unexpectedJSON, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + s)), message: message,
+            raw: rawBytes(buf, s..<e))
+        try reject(err, sink)
+    }
+
+    /// The offset in the original file of the decoded offset `x`.
+    private func fileOffset(_ x: Int64) -> Int64 { decoder?.originalOffset(ofDecoded: x) ?? x }
+
+    private func encodingMessage(_ bad: InvalidSequence) -> String {
+        "the record has bytes that are not valid \(charsetName) (\(bad.length) byte(s) at byte offset \(bad.originalOffset) of the file); set charset to the input's encoding, fix those bytes, or set \(charsetName == Charset.utf8.name ? "invalid_utf8" : "invalid_bytes"): replace to load the record with U+FFFD in their place"
+    }
+
+    /// Rejects the record at `buf[s..<e]` for the invalid sequences in it.
+    private mutating func rejectEncoding(_ buf: UnsafeRawBufferPointer, _ s: Int, _ e: Int, _ sink: RecordSink) throws {
+        guard let bad = invalid.take(before: base + Int64(pos + e)) else { return }
+        let err = DataError(
+            .invalidEncoding, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + s)), message: encodingMessage(bad),
             raw: rawBytes(buf, s..<e))
         try reject(err, sink)
     }
