@@ -6,7 +6,7 @@ import KuraRuntime
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a config: options, plugins, schemas and input files; reads no data, writes nothing.")
+        abstract: "Validate a config: options, plugins, schemas, input files and the output target; reads no data, writes nothing.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -22,6 +22,9 @@ struct CheckCommand: ParsableCommand {
         for t in plan.tasks.prefix(20) { print("    \(t.name)") }
         if plan.tasks.count > 20 { print("    … \(plan.tasks.count - 20) more") }
         print("  schema: \(pipeline.outputSchema)")
-        print("  output: \(pipeline.outputType)")
+        // A dry-run session reaches the target and compares its table with the schema, writing nothing.
+        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: plan.tasks, context: pipeline.context)
+        session.abort()
+        print("  output: \(pipeline.outputType) (reachable; the target accepts this schema)")
     }
 }

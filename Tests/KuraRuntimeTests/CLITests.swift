@@ -130,4 +130,75 @@ import Testing
             #expect(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "0\n")
         }
     }
+
+    @Test func checkReportsSchemaDrift() throws {
+        let dir = TempDir()
+        _ = dir.write("data/a.csv", "1,a\n")
+        _ = dir.write("c.yml", Self.config)
+        #expect(try kura(["run", "c.yml"], in: dir.path).status == 0)
+        // The same target, now declared with another type for `name`.
+        _ = dir.write("drift.yml", Self.config.replacingOccurrences(of: "{name: name, type: string}", with: "{name: name, type: long}"))
+        let check = try kura(["check", "drift.yml"], in: dir.path)
+        #expect(check.status != 0)
+        #expect(check.stderr.contains("name"))
+    }
+
+    static let pg = ProcessInfo.processInfo.environment
+
+    @Test(.enabled(if: pg["KURA_TEST_PG_HOST"] != nil, "needs a PostgreSQL server (KURA_TEST_PG_HOST)"))
+    func killDuringCopyLeavesNothingAndRerunLoadsEverythingOnce() throws {
+        let dir = TempDir()
+        var text = ""
+        for i in 0..<3_000_000 { text += "\(i),name-\(i)\n" }
+        _ = dir.write("data/big.csv", text)
+        let table = "killed_\(UInt32.random(in: 0...UInt32.max))"
+        let out = """
+              type: postgresql
+              host: \(Self.pg["KURA_TEST_PG_HOST"]!)
+              port: \(Self.pg["KURA_TEST_PG_PORT"]!)
+              user: \(Self.pg["KURA_TEST_PG_USER"]!)
+              database: \(Self.pg["KURA_TEST_PG_DATABASE"]!)
+              table: \(table)
+            """
+        let config = Self.config.replacingOccurrences(of: "  type: sqlite\n  path: w.db\n  table: t", with: out)
+        _ = dir.write("pg.yml", config)
+        let binary = try #require(Self.binary)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["run", "pg.yml"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 0.4)
+        try #require(p.isRunning, "the load finished before it could be killed; the test needs more data")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        func psql(_ sql: String) throws -> String {
+            let q = Process()
+            q.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            q.arguments = ["psql", "-X", "-q", "-t", "-A", "-h", Self.pg["KURA_TEST_PG_HOST"]!, "-p", Self.pg["KURA_TEST_PG_PORT"]!,
+                           "-U", Self.pg["KURA_TEST_PG_USER"]!, "-d", Self.pg["KURA_TEST_PG_DATABASE"]!, "-c", sql]
+            let pipe = Pipe()
+            q.standardOutput = pipe
+            try q.run()
+            let d = pipe.fileHandleForReading.readDataToEndOfFile()
+            q.waitUntilExit()
+            return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func count() throws -> String {
+            if try psql("SELECT to_regclass('\(table)') IS NULL") == "t" { return "-1" }
+            return try psql("SELECT count(*) FROM \(table)")
+        }
+        // Killed mid-load: no row is visible (the table may not even exist).
+        let afterKill = try count()
+        #expect(["-1", "0"].contains(afterKill), "after kill -9: \(afterKill)")
+        let rerun = try kura(["run", "pg.yml"], in: dir.path)
+        #expect(rerun.status == 0)
+        #expect(try count() == "3000000")
+        let again = try kura(["run", "pg.yml"], in: dir.path)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("skipped 1 file(s)"))
+        #expect(try count() == "3000000")
+    }
 }
