@@ -24,6 +24,7 @@ public enum BuiltinPlugins {
         Bzip2DecoderPlugin.descriptor,
         CSVParserPlugin.descriptor,
         JSONParserPlugin.descriptor,
+        JSONParserPlugin.jsonlDescriptor,
         RenameFilter.descriptor,
         RemoveColumnsFilter.descriptor,
         CSVFormatter.descriptor,

@@ -19,6 +19,20 @@ public final class JSONParserPlugin: ParserPlugin {
             """,
         factory: .parser { try JSONParserPlugin(config: $0) })
 
+    /// The same parser under the name of Embulk's popular JSON Lines plugin (`type: jsonl`), so configs written
+    /// for it run as they are: each line is an object whose members are read by `columns`.
+    public static let jsonlDescriptor = PluginDescriptor(
+        name: "jsonl",
+        summary: "JSON Lines into typed columns (the json parser under the name of Embulk's jsonl plugin)",
+        example: """
+            type: jsonl
+            columns:
+              - {name: id, type: long}
+              - {name: name, type: string}
+              - {name: created_at, type: timestamp, format: '%Y-%m-%d %H:%M:%S'}
+            """,
+        factory: .parser { try JSONParserPlugin(config: $0) })
+
     /// The decoded options.
     public let options: Options
     public let schema: Schema
