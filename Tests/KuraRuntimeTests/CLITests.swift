@@ -201,4 +201,65 @@ import Testing
         #expect(again.stdout.contains("skipped 1 file(s)"))
         #expect(try count() == "3000000")
     }
+
+    /// The repository's `scripts/pg-cluster`, found from this source file.
+    static var clusterScript: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/pg-cluster").path
+    }
+
+    static var canRunOwnServer: Bool {
+        pg["KURA_TEST_PG_HOST"] != nil && FileManager.default.isExecutableFile(atPath: clusterScript)
+    }
+
+    /// Runs a shell command with `system(3)` (output through a file: a server it starts outlives it).
+    func sh(_ command: String) throws -> String {
+        let out = NSTemporaryDirectory() + "kura-sh-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = system("(\(command)) > '\(out)' 2>&1 < /dev/null")
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.enabled(if: canRunOwnServer, "needs PostgreSQL server binaries (scripts/test provides them)"))
+    func serverDyingMidLoadFailsCleanlyAndRerunSucceeds() throws {
+        let dir = TempDir()
+        let server = dir.path + "/pg"
+        let exports = try sh("'\(Self.clusterScript)' start '\(server)'")
+        defer { _ = try? sh("'\(Self.clusterScript)' stop '\(server)'") }
+        func setting(_ name: String) -> String {
+            exports.split(separator: " ").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } ?? ""
+        }
+        let host = setting("KURA_TEST_PG_HOST"), port = setting("KURA_TEST_PG_PORT")
+        var text = ""
+        for i in 0..<3_000_000 { text += "\(i),name-\(i)\n" }
+        _ = dir.write("data/big.csv", text)
+        let config = Self.config.replacingOccurrences(
+            of: "  type: sqlite\n  path: w.db\n  table: t",
+            with: "  type: postgresql\n  host: \(host)\n  port: \(port)\n  user: postgres\n  database: kura_test\n  table: t\n  retry_limit: 0")
+        _ = dir.write("pg.yml", config)
+        let binary = try #require(Self.binary)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["run", "pg.yml"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 0.4)
+        try #require(p.isRunning, "the load finished before the server could be stopped; the test needs more data")
+        _ = try sh("'\(Self.clusterScript)' crash '\(server)'")
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1)
+        #expect(message.contains("error:"))
+        // Back up: nothing of the failed run is there, and the same command loads every row once.
+        _ = try sh("'\(Self.clusterScript)' start '\(server)'")
+        let psql = "psql -X -q -t -A -h '\(host)' -p \(port) -U postgres -d kura_test -c"
+        #expect(try sh("\(psql) \"SELECT to_regclass('t') IS NULL OR (SELECT count(*) = 0 FROM t)\" 2>/dev/null || echo t") == "t")
+        let rerun = try kura(["run", "pg.yml"], in: dir.path)
+        #expect(rerun.status == 0)
+        #expect(try sh("\(psql) 'SELECT count(*) FROM t'") == "3000000")
+    }
 }
