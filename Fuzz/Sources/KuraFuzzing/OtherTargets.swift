@@ -82,10 +82,12 @@ extension FuzzTargets {
         }
         let members = payload.count > 8 && payload[0] & 1 != 0 ? 2 : 1
         var stream: [UInt8] = []
+        var memberEnds: [Int: [UInt8]] = [:]  // where a member ends in `stream`, and the data up to there
         let half = payload.count / 2
         for m in 0..<members {
             let part = members == 1 ? payload : UnsafeRawBufferPointer(rebasing: m == 0 ? payload[..<(half + 1)] : payload[(half + 1)...])
             stream += compress(part, level: Int(payload.first ?? 6) % 10)
+            memberEnds[stream.count] = Array(payload[..<(m == members - 1 ? payload.count : half + 1)])
         }
         let original = Array(payload)
         switch mode {
@@ -97,6 +99,9 @@ extension FuzzTargets {
             let r = decodeEveryWay(Array(stream[..<keep]))
             if case .failure(let e as DataError) = r {
                 check(e.code == .corruptInput, "truncated gzip gave \(e.code)")
+            } else if let whole = memberEnds[keep] {
+                // Cut right after a member: a shorter but complete stream.
+                check((try? r.get()) == whole, "gzip stream cut after a member decoded to \(r)")
             } else if keep > 0 {
                 check(false, "gzip stream cut from \(stream.count) to \(keep) bytes decoded without an error: \(r)")
             }
