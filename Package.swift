@@ -30,6 +30,8 @@ let package = Package(
     products: [
         .executable(name: "kura", targets: ["kura"]),
         .library(name: "KuraCore", targets: ["KuraCore"]),
+        // The built-in plugins as one library, for the benchmark and fuzz packages (Benchmarks/, Fuzz/).
+        .library(name: "KuraPlugins", targets: pluginTargets.map(\.name)),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -97,6 +97,11 @@ func compileParseFormat(_ format: String) throws -> [ParseOp] {
         while i < f.count, f[i] &- 48 <= 9 {
             width = (width ?? 0) * 10 + Int(f[i] - 48)
             i += 1
+            if width! > 99 {
+                throw TimestampError(
+                    "format '\(format)' has a directive width over 99 at '\(String(decoding: f[start..<i], as: UTF8.self))'; "
+                        + "write a width of at most 99 (such as %9N)")
+            }
         }
         guard i < f.count else {
             throw TimestampError(
@@ -208,6 +213,11 @@ func compileFormatFormat(_ format: String) throws -> (ops: [FormatOp], literals:
         while i < f.count, f[i] &- 48 <= 9 {
             width = (width ?? 0) * 10 + Int(f[i] - 48)
             i += 1
+            if width! > 99 {
+                throw TimestampError(
+                    "format '\(format)' has a directive width over 99 at '\(String(decoding: f[start..<i], as: UTF8.self))'; "
+                        + "write a width of at most 99 (such as %9N)")
+            }
         }
         guard i < f.count else {
             throw TimestampError(

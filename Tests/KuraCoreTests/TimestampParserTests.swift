@@ -214,6 +214,18 @@ struct DirectiveCase: CustomTestStringConvertible, Sendable {
         #expect(throws: TimestampError.self) { try TimestampParser(format: "%Y", defaultZone: "CST") }
     }
 
+    /// Found by fuzz-timestamp: a directive width of 20+ digits overflowed while the format was compiled.
+    @Test func hugeDirectiveWidthIsAnErrorNotATrap() throws {
+        for format in ["%Y%Y-%888888888888888888888", "%99999999999999999999999N", "%100Y"] {
+            #expect {
+                try TimestampParser(format: format)
+            } throws: { error in
+                "\(error)".contains("width over 99")
+            }
+        }
+        #expect(try parsedISO("%Y-%m-%d %H:%M:%S.%99N", "2024-01-01 00:00:00.5") == "2024-01-01T00:00:00.5Z")
+    }
+
     @Test func datesFarFromTheEpoch() throws {
         #expect(try TimestampParser(format: "%F %T").parse("1900-01-01 00:00:00") == -2_208_988_800 * 1_000_000_000)
         #expect(try TimestampParser(format: "%F %T").parse("2100-01-01 00:00:00") == 4_102_444_800 * 1_000_000_000)
