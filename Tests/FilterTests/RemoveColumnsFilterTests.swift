@@ -1,4 +1,5 @@
 import KuraCore
+import KuraTestSupport
 import Testing
 
 @testable import FilterRemoveColumns

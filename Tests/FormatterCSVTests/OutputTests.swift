@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraTestSupport
 import Testing
 
 @testable import OutputNull
