@@ -243,7 +243,7 @@ extension JSON {
                     return try parser.parse(t)
                 } catch let e as TimestampError {
                     throw JSONCastError(
-                        "cannot parse \(excerpt(v)) with format '\(parser.format)': \(e.message); fix the column's format")
+                        "\(e.message); fix the value or the column's format")
                 } catch {
                     throw JSONCastError("cannot parse \(excerpt(v)) as a timestamp: \(error)")
                 }

@@ -546,7 +546,7 @@ struct CSVEngine {
             do {
                 builder.setTimestamp(c, nanos: try converters[c].timestamp!.parse(v))
             } catch let e as TimestampError {
-                return "column '\(schema[c].name)' (timestamp): cannot parse \"\(preview(v))\" with format '\(converters[c].timestamp!.format)': \(e.message); fix the value or the column's format"
+                return "column '\(schema[c].name)' (timestamp): \(e.message); fix the value or the column's format"
             } catch {
                 return "column '\(schema[c].name)' (timestamp): \(error)"
             }
