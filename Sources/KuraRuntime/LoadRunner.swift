@@ -40,7 +40,6 @@ final class RunCounters: @unchecked Sendable {
     let lock = NSLock()
     var rows = 0
     var rejected = 0
-    var bytes: Int64 = 0
     var filesDone = 0
 }
 
@@ -154,7 +153,7 @@ public final class LoadRunner {
         return RunResult(
             runID: runID, tasks: tasks, counts: taskCounts, total: total, skipped: skipped, configDiff: plan.configDiff,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, elapsedSeconds: Date().timeIntervalSince(start),
-            bytesRead: counters.bytes)
+            bytesRead: bytesTotal.withLock { $0 })
     }
 
     func defaultRejectsPath() -> String {
@@ -198,7 +197,7 @@ public final class LoadRunner {
         let readError = Locked<Error?>(nil)
         let chunkSize = self.chunkSize
         let cancellation = self.cancellation
-        let counters = RunCounters()
+        let bytesTotal = self.bytesTotal
         let reading = WorkerThread(name: "kura-read") {
             do {
                 var pending: [UInt8] = []
@@ -222,9 +221,7 @@ public final class LoadRunner {
                 while !stopped && !cancellation.isCancelled {
                     let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
                     if n == 0 { break }
-                    counters.lock.lock()
-                    counters.bytes += Int64(n)
-                    counters.lock.unlock()
+                    bytesTotal.withLock { $0 += Int64(n) }
                     try buffer.withUnsafeBytes { try head(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 }
                 if !stopped && !cancellation.isCancelled {
@@ -253,14 +250,13 @@ public final class LoadRunner {
         }
         queue.cancel()
         reading.join()
-        self.addBytes(counters.bytes)
         if let failure { throw failure }
         if let e = readError.withLock({ $0 }) { throw e }
         if let e = cancellation.error { throw e }
     }
 
+    /// Input bytes read so far, by every task (for the progress line and the result).
     let bytesTotal = Locked<Int64>(0)
-    func addBytes(_ n: Int64) { bytesTotal.withLock { $0 += n } }
 
     final class Progress {
         var stopped = Locked(false)
@@ -282,7 +278,7 @@ public final class LoadRunner {
                 counters.lock.unlock()
                 let bytes = bytesTotal.withLock { $0 }
                 let secs = max(0.001, Date().timeIntervalSince(start))
-                let line = String(format: "\r\u{1B}[Kkura: %d/%d files, %@ rows, %.1f MB/s", files, taskCount, formatCount(rows), Double(bytes) / secs / 1e6)
+                let line = String(format: "\r\u{1B}[Kkura: %d/%d files, %@ rows, %.1f MB/s read", files, taskCount, formatCount(rows), Double(bytes) / secs / 1e6)
                 FileHandle.standardError.write(line.data(using: .utf8)!)
             }
         }
