@@ -19,7 +19,7 @@ struct PluginsCommand: ParsableCommand {
                 if ds.isEmpty { continue }
                 print("## \(kind)\n")
                 for d in ds {
-                    print("### \(kind) `\(d.name)`\n\n\(d.summary).\n\n```yaml\n\(d.example)\n```\n")
+                    print("### \(kind) `\(d.name)`\n\n\(d.summary.hasSuffix(".") ? d.summary : d.summary + ".")\n\n```yaml\n\(d.example)\n```\n")
                 }
             }
             return
