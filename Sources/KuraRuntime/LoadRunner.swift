@@ -71,10 +71,10 @@ public final class LoadRunner {
         return "\(c.year)\(p(c.month))\(p(c.day))T\(p(c.hour))\(p(c.minute))\(p(c.second))Z-\(suffix)"
     }
 
-    /// Runs the load; returns the result after commit, or throws with nothing committed.
     /// Reload files the ledger says were already loaded (default false).
     public var force = false
 
+    /// Runs the load; returns the result after commit, or throws with nothing committed.
     public func run(rejectsPathOverride: String? = nil) throws -> RunResult {
         let start = Date()
         let ctx = pipeline.context
@@ -90,7 +90,9 @@ public final class LoadRunner {
         // The ledger, when the output keeps one, decides which files are new: it commits with the data.
         let ledger = session as? LedgerOutputSession
         let loaded = force ? [] : (try ledger?.loadedFiles() ?? [])
-        let tasks = planned.filter { !loaded.contains(ctx.resolve($0.name)) }
+        // Positions in `planned` of the tasks to run (the output knows tasks by their planned index).
+        let runIndices = planned.indices.filter { !loaded.contains(ctx.resolve(planned[$0].name)) }
+        let tasks = runIndices.map { planned[$0] }
         let skipped = planned.filter { loaded.contains(ctx.resolve($0.name)) }
         for t in skipped { logger.info("skipping \(t.name): already loaded (run with --force to load it again)") }
         logger.info("run \(runID): \(tasks.count) task(s) from \(pipeline.file ?? "config")")
@@ -109,8 +111,7 @@ public final class LoadRunner {
                     }
                     if index >= tasks.count { return }
                     do {
-                        let taskIndex = planned.firstIndex(of: tasks[index]) ?? index
-                        let c = try runTask(taskIndex, task: tasks[index], session: session, rejects: rejects, counters: counters)
+                        let c = try runTask(runIndices[index], task: tasks[index], session: session, rejects: rejects, counters: counters)
                         countsLock.lock()
                         taskCounts[index] = c
                         countsLock.unlock()
