@@ -93,23 +93,7 @@ func compileParseFormat(_ format: String) throws -> [ParseOp] {
         while i < f.count, [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "0"), UInt8(ascii: "^"),
             UInt8(ascii: "#"), UInt8(ascii: ":")].contains(f[i])
         { i += 1 }
-        var width: Int? = nil
-        while i < f.count, f[i] &- 48 <= 9 {
-            width = (width ?? 0) * 10 + Int(f[i] - 48)
-            i += 1
-            if width! > 99 {
-                throw TimestampError(
-                    "format '\(format)' has a directive width over 99 at '\(String(decoding: f[start..<i], as: UTF8.self))'; "
-                        + "write a width of at most 99 (such as %9N)")
-            }
-        }
-        guard i < f.count else {
-            throw TimestampError(
-                "format '\(format)' ends with an incomplete directive '\(String(decoding: f[start...], as: UTF8.self))'; "
-                    + "write '%%' for a literal percent sign")
-        }
-        let d = f[i]
-        i += 1
+        let (width, d) = try readDirective(f, at: &i, start: start, format: format)
         switch d {
         case UInt8(ascii: "Y"): add(.year(maxDigits: width ?? ParseOp.autoYear))
         case UInt8(ascii: "C"): add(.century)
@@ -209,23 +193,7 @@ func compileFormatFormat(_ format: String) throws -> (ops: [FormatOp], literals:
             colons += 1
             i += 1
         }
-        var width: Int? = nil
-        while i < f.count, f[i] &- 48 <= 9 {
-            width = (width ?? 0) * 10 + Int(f[i] - 48)
-            i += 1
-            if width! > 99 {
-                throw TimestampError(
-                    "format '\(format)' has a directive width over 99 at '\(String(decoding: f[start..<i], as: UTF8.self))'; "
-                        + "write a width of at most 99 (such as %9N)")
-            }
-        }
-        guard i < f.count else {
-            throw TimestampError(
-                "format '\(format)' ends with an incomplete directive '\(String(decoding: f[start...], as: UTF8.self))'; "
-                    + "write '%%' for a literal percent sign")
-        }
-        let d = f[i]
-        i += 1
+        let (width, d) = try readDirective(f, at: &i, start: start, format: format)
         func unknown() -> TimestampError {
             TimestampError(
                 "format '\(format)' has an unknown directive '\(String(decoding: f[start..<i], as: UTF8.self))'; "
@@ -319,4 +287,26 @@ enum CalendarNames {
         for j in 0..<count where b[i + j] | 0x20 != name[j] { return false }
         return true
     }
+}
+
+/// Reads a directive's optional width (at most 99) and its letter, from `i` on; `start` is where the directive's
+/// `%` is. Shared by the parse and output format compilers.
+func readDirective(_ f: [UInt8], at i: inout Int, start: Int, format: String) throws -> (width: Int?, letter: UInt8) {
+    var width: Int? = nil
+    while i < f.count, f[i] &- 48 <= 9 {
+        width = (width ?? 0) * 10 + Int(f[i] - 48)
+        i += 1
+        if width! > 99 {
+            throw TimestampError(
+                "format '\(format)' has a directive width over 99 at '\(String(decoding: f[start..<i], as: UTF8.self))'; "
+                    + "write a width of at most 99 (such as %9N)")
+        }
+    }
+    guard i < f.count else {
+        throw TimestampError(
+            "format '\(format)' ends with an incomplete directive '\(String(decoding: f[start...], as: UTF8.self))'; "
+                + "write '%%' for a literal percent sign")
+    }
+    defer { i += 1 }
+    return (width, f[i])
 }
