@@ -45,25 +45,33 @@ public final class LoadPipeline {
             }
             return nil
         }
+        /// The factory and config of the plugin section `node` at `path` (without the keys in `dropping`), or nil
+        /// with the problem recorded.
+        func section(_ node: ConfigNode, _ path: String, _ kind: PluginKind, dropping: [String] = [])
+            -> (factory: PluginFactory, config: PluginConfig)?
+        {
+            guard let t = attempt({ try LoadPipeline.pluginType(node, path: path, kind: kind, registry: registry, file: file) }),
+                let factory = registry.descriptor(kind, t)?.factory
+            else { return nil }
+            let stripped = (["type"] + dropping).reduce(node) { $0.removing($1) }
+            return (factory, PluginConfig(node: stripped, path: path, file: file))
+        }
 
         // in:
         let inputNode = sections.input
-        let inType = attempt { try LoadPipeline.pluginType(inputNode, path: "in", kind: .input, registry: registry, file: file) }
         var input: FileInputPlugin? = nil
-        if let inType, case .input(let make)? = registry.descriptor(.input, inType)?.factory {
-            input = attempt {
-                try make(PluginConfig(node: inputNode.removing("type").removing("decoders").removing("parser"), path: "in", file: file), context)
-            }
+        if let (factory, config) = section(inputNode, "in", .input, dropping: ["decoders", "parser"]),
+            case .input(let make) = factory
+        {
+            input = attempt { try make(config, context) }
         }
         var decoders: [DecoderPlugin] = []
         switch inputNode["decoders"]?.kind {
         case nil, .null?: break
         case .sequence(let items)?:
             for (i, item) in items.enumerated() {
-                let path = "in.decoders[\(i)]"
-                if let t = attempt({ try LoadPipeline.pluginType(item, path: path, kind: .decoder, registry: registry, file: file) }),
-                    case .decoder(let make)? = registry.descriptor(.decoder, t)?.factory,
-                    let d = attempt({ try make(PluginConfig(node: item.removing("type"), path: path, file: file)) })
+                if let (factory, config) = section(item, "in.decoders[\(i)]", .decoder), case .decoder(let make) = factory,
+                    let d = attempt({ try make(config) })
                 {
                     decoders.append(d)
                 }
@@ -73,10 +81,8 @@ public final class LoadPipeline {
         }
         var parser: ParserPlugin? = nil
         if let parserNode = inputNode["parser"], !parserNode.isNull {
-            if let t = attempt({ try LoadPipeline.pluginType(parserNode, path: "in.parser", kind: .parser, registry: registry, file: file) }),
-                case .parser(let make)? = registry.descriptor(.parser, t)?.factory
-            {
-                parser = attempt { try make(PluginConfig(node: parserNode.removing("type"), path: "in.parser", file: file)) }
+            if let (factory, config) = section(parserNode, "in.parser", .parser), case .parser(let make) = factory {
+                parser = attempt { try make(config) }
             }
         } else {
             errors.append(ConfigError(
@@ -89,10 +95,8 @@ public final class LoadPipeline {
         var schemas: [Schema] = []
         if let parser { schemas.append(parser.schema) }
         for (i, node) in sections.filters.enumerated() {
-            let path = "filters[\(i)]"
-            guard let t = attempt({ try LoadPipeline.pluginType(node, path: path, kind: .filter, registry: registry, file: file) }),
-                case .filter(let make)? = registry.descriptor(.filter, t)?.factory,
-                let f = attempt({ try make(PluginConfig(node: node.removing("type"), path: path, file: file)) })
+            guard let (factory, config) = section(node, "filters[\(i)]", .filter), case .filter(let make) = factory,
+                let f = attempt({ try make(config) })
             else {
                 schemas.removeAll()
                 continue
@@ -118,10 +122,8 @@ public final class LoadPipeline {
             }
             var formatter: FormatterPlugin? = nil
             if let fnode = outNode["formatter"], !fnode.isNull {
-                if let t = attempt({ try LoadPipeline.pluginType(fnode, path: "out.formatter", kind: .formatter, registry: registry, file: file) }),
-                    case .formatter(let make)? = registry.descriptor(.formatter, t)?.factory
-                {
-                    formatter = attempt { try make(PluginConfig(node: fnode.removing("type"), path: "out.formatter", file: file)) }
+                if let (factory, config) = section(fnode, "out.formatter", .formatter), case .formatter(let make) = factory {
+                    formatter = attempt { try make(config) }
                 }
             } else {
                 errors.append(ConfigError(
@@ -131,10 +133,8 @@ public final class LoadPipeline {
             var encoders: [EncoderPlugin] = []
             if case .sequence(let items)? = outNode["encoders"]?.kind {
                 for (i, item) in items.enumerated() {
-                    let path = "out.encoders[\(i)]"
-                    if let t = attempt({ try LoadPipeline.pluginType(item, path: path, kind: .encoder, registry: registry, file: file) }),
-                        case .encoder(let make)? = registry.descriptor(.encoder, t)?.factory,
-                        let e = attempt({ try make(PluginConfig(node: item.removing("type"), path: path, file: file)) })
+                    if let (factory, config) = section(item, "out.encoders[\(i)]", .encoder), case .encoder(let make) = factory,
+                        let e = attempt({ try make(config) })
                     {
                         encoders.append(e)
                     }

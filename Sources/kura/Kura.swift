@@ -86,26 +86,16 @@ enum Main {
             try command.run()
             fflush(stdout)
             exit(0)
-        } catch let e as ExitCode {
-            fflush(stdout)
-            exit(e.rawValue)
-        } catch let e as ConfigError {
-            fflush(stdout)
-            exit(report(e))
-        } catch let e as ConfigErrors {
-            fflush(stdout)
-            exit(report(e))
-        } catch let e as RunFailure {
-            fflush(stdout)
-            exit(report(e))
-        } catch let e as DataError {
-            fflush(stdout)
-            exit(report(e))
-        } catch let e as SystemError {
-            fflush(stdout)
-            exit(report(e))
         } catch {
             fflush(stdout)
+            switch error {
+            case let e as ExitCode:
+                exit(e.rawValue)
+            case is ConfigError, is ConfigErrors, is RunFailure, is DataError, is SystemError:
+                exit(report(error))
+            default:
+                break
+            }
             let code = Kura.exitCode(for: error)
             if code == .success {
                 Kura.exit(withError: error)
