@@ -45,6 +45,17 @@ public final class LoadPipeline {
             }
             return nil
         }
+        /// The items of the plugin list under `key` of `parent` (none when absent); anything but a list is an error.
+        func sectionList(_ key: String, of parent: ConfigNode, at path: String) -> [ConfigNode] {
+            switch parent[key]?.kind {
+            case nil, .null?: return []
+            case .sequence(let items)?: return items
+            default:
+                errors.append(ConfigError(
+                    path: path, mark: parent[key]?.mark, file: file, "'\(key)' must be a list", fix: "write '- {type: gzip}' items"))
+                return []
+            }
+        }
         /// The factory and config of the plugin section `node` at `path` (without the keys in `dropping`), or nil
         /// with the problem recorded.
         func section(_ node: ConfigNode, _ path: String, _ kind: PluginKind, dropping: [String] = [])
@@ -66,18 +77,12 @@ public final class LoadPipeline {
             input = attempt { try make(config, context) }
         }
         var decoders: [DecoderPlugin] = []
-        switch inputNode["decoders"]?.kind {
-        case nil, .null?: break
-        case .sequence(let items)?:
-            for (i, item) in items.enumerated() {
-                if let (factory, config) = section(item, "in.decoders[\(i)]", .decoder), case .decoder(let make) = factory,
-                    let d = attempt({ try make(config) })
-                {
-                    decoders.append(d)
-                }
+        for (i, item) in sectionList("decoders", of: inputNode, at: "in.decoders").enumerated() {
+            if let (factory, config) = section(item, "in.decoders[\(i)]", .decoder), case .decoder(let make) = factory,
+                let d = attempt({ try make(config) })
+            {
+                decoders.append(d)
             }
-        default:
-            errors.append(ConfigError(path: "in.decoders", mark: inputNode["decoders"]?.mark, file: file, "'decoders' must be a list", fix: "write '- {type: gzip}'"))
         }
         var parser: ParserPlugin? = nil
         if let parserNode = inputNode["parser"], !parserNode.isNull {
@@ -131,13 +136,11 @@ public final class LoadPipeline {
                     fix: "add 'formatter: {type: csv}' (or jsonl)"))
             }
             var encoders: [EncoderPlugin] = []
-            if case .sequence(let items)? = outNode["encoders"]?.kind {
-                for (i, item) in items.enumerated() {
-                    if let (factory, config) = section(item, "out.encoders[\(i)]", .encoder), case .encoder(let make) = factory,
-                        let e = attempt({ try make(config) })
-                    {
-                        encoders.append(e)
-                    }
+            for (i, item) in sectionList("encoders", of: outNode, at: "out.encoders").enumerated() {
+                if let (factory, config) = section(item, "out.encoders[\(i)]", .encoder), case .encoder(let make) = factory,
+                    let e = attempt({ try make(config) })
+                {
+                    encoders.append(e)
                 }
             }
             if let fileOutput, let formatter {

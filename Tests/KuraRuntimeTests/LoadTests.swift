@@ -301,6 +301,22 @@ import Testing
             in:
               type: file
               path_prefix: data.csv
+              decoders: {type: gzip}
+              parser: {type: json}
+            out:
+              type: file
+              path_prefix: out
+              file_ext: jsonl
+              formatter: {type: jsonl}
+              encoders: {type: gzip}
+            """) == """
+            config error at c.yml:4:13 (in.decoders): 'decoders' must be a list; write '- {type: gzip}' items
+            config error at c.yml:11:13 (out.encoders): 'encoders' must be a list; write '- {type: gzip}' items
+            """)
+        #expect(try configError("""
+            in:
+              type: file
+              path_prefix: data.csv
               parser:
                 type: csv
                 columns: [{name: a, type: integer}]
