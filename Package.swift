@@ -10,7 +10,7 @@ let pluginTargets: [Target] = [
     plugin("InputFile", "input-file"),
     plugin("DecoderGzip", "decoder-gzip", ["CZlib"]),
     plugin("DecoderBzip2", "decoder-bzip2", ["CBzip2"]),
-    plugin("ParserCSV", "parser-csv"),
+    plugin("ParserCSV", "parser-csv", ["CKuraSIMD"]),
     plugin("ParserJSON", "parser-json"),
     plugin("FilterRename", "filter-rename"),
     plugin("FilterRemoveColumns", "filter-remove_columns"),
@@ -39,6 +39,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "KuraCore"),
+        // Vectorized byte classification (C with SSE2/AVX2 intrinsics) for the tokenizers.
+        .target(name: "CKuraSIMD"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),

@@ -92,6 +92,13 @@ struct RawBuffer<T> {
     @inline(__always)
     mutating func removeAll() { count = 0 }
 
+    /// Makes room for `n` more values and returns where they go; the caller initializes them and adds to `count`.
+    @inline(__always)
+    mutating func reserve(_ n: Int) -> UnsafeMutablePointer<T> {
+        if count + n > capacity { grow(to: max(capacity * 2, count + n)) }
+        return base + count
+    }
+
     private mutating func grow(to newCapacity: Int) {
         let p = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
         p.initialize(from: base, count: count)

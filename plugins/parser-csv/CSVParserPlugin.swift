@@ -55,9 +55,14 @@ public final class CSVParserPlugin: ParserPlugin {
     }
 
     public func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
+        try makeParser(for: task, context: context, fastScan: true)
+    }
+
+    /// A parser for `task`; `fastScan: false` keeps it on the general tokenizer (see `CSVRecordParser`).
+    func makeParser(for task: InputTask, context: PluginContext, fastScan: Bool) throws -> RecordParser {
         try CSVRecordParser(
             options: options, schema: schema, converters: converters, file: task.name, logger: context.logger,
-            pageRows: context.pageRows)
+            pageRows: context.pageRows, fastScan: fastScan)
     }
 }
 

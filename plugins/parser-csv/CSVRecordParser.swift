@@ -26,6 +26,16 @@ struct CSVEngine {
     let trim: Bool
     let comment: [UInt8]?
     let nullString: [UInt8]?
+    /// Whether `scanRecordFast` may tokenize records (see `allowsFastScan`).
+    let fastScan: Bool
+    /// The quote byte for the fast tokenizer (the delimiter when there is none; `quoteOn` then masks it out).
+    let quoteByte: UInt8
+    /// All ones when there is a quote character, else 0 (so no byte counts as a quote).
+    let quoteOn: UInt64
+    /// Whether a CR can break lines (so the fast tokenizer must look at CRs).
+    let crSpecial: Bool
+    /// The byte-class bitmaps of the bytes being parsed (see `classify`).
+    var masks = RawBuffer<UInt64>(capacity: 4096 * 4)
     /// Converts the input to UTF-8 when it is in another charset (or when invalid UTF-8 is replaced); it also maps
     /// decoded offsets back to the file's offsets.
     let decoder: CharsetDecoder?
@@ -60,7 +70,7 @@ struct CSVEngine {
 
     init(
         options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int,
-        decoder: CharsetDecoder?
+        decoder: CharsetDecoder?, fastScan: Bool
     ) {
         self.options = options
         self.decoder = decoder
@@ -84,6 +94,10 @@ struct CSVEngine {
         trim = options.trimIfNotQuoted
         comment = options.commentLineMarker
         nullString = options.nullString
+        self.fastScan = fastScan && Self.allowsFastScan(options) && acceptLF
+        crSpecial = acceptCR || acceptCRLF
+        quoteOn = options.quote == nil ? 0 : ~0
+        quoteByte = options.quote ?? options.delimiter[0]
         headerLinesLeft = options.skipHeaderLines
         builder = PageBuilder(schema: schema, capacity: pageRows)
     }
@@ -146,6 +160,7 @@ struct CSVEngine {
         var pos = 0
         let count = p.count
         defer { bytesConsumed += Int64(pos) }
+        if fastScan { classify(p) }
         if !bomChecked {
             if count < 3 && !final && p.elementsEqual([0xEF, 0xBB, 0xBF].prefix(count)) { return 0 }
             bomChecked = true
@@ -159,6 +174,15 @@ struct CSVEngine {
                 linesConsumed += 1
                 pos = end
                 continue
+            }
+            if fastScan {
+                let end = scanRecordFast(p, from: pos)
+                if end >= 0 {
+                    try convertRecord(p, start: pos, end: end, sink: sink)
+                    linesConsumed += 1
+                    pos = end
+                    continue
+                }
             }
             switch scanRecord(p, from: pos, final: final) {
             case .incomplete:
@@ -603,17 +627,20 @@ struct CSVEngine {
 ///
 /// Input in a charset other than UTF-8 (or UTF-8 whose invalid bytes are replaced) goes through a `CharsetDecoder`
 /// first; the engine then reads UTF-8 and rejects the records holding the invalid sequences the decoder reports.
-/// Byte offsets in rejects are offsets in the original file.
+/// Byte offsets in rejects are offsets in the original file. `fastScan` (default true) lets the engine use its
+/// bitmap tokenizer where the dialect allows; false keeps every record on the general one (for differential tests).
 final class CSVRecordParser: RecordParser {
     private var engine: CSVEngine?
     private let decoder: CharsetDecoder?
 
     init(
-        options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int
+        options: CSVParserPlugin.Options, schema: Schema, converters: [FieldConverter], file: String, logger: Logger, pageRows: Int,
+        fastScan: Bool = true
     ) throws {
         decoder = options.charset.isUTF8 && options.invalidBytes == .reject ? nil : try CharsetDecoder(charset: options.charset)
         engine = CSVEngine(
-            options: options, schema: schema, converters: converters, file: file, logger: logger, pageRows: pageRows, decoder: decoder)
+            options: options, schema: schema, converters: converters, file: file, logger: logger, pageRows: pageRows, decoder: decoder,
+            fastScan: fastScan)
     }
 
     func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {

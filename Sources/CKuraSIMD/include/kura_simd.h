@@ -1,0 +1,15 @@
+#ifndef KURA_SIMD_H
+#define KURA_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Byte-class bitmaps for tokenizers.
+///
+/// For each 64-byte block of `p[0..<n]`, writes one 64-bit mask per target byte into `out`: block `k`'s masks are
+/// `out[4k]` (bytes equal to `a`), `out[4k+1]` (`b`), `out[4k+2]` (`c`) and `out[4k+3]` (`d`); bit `i` stands for
+/// byte `64k + i`. Bits past `n` are zero. `out` must hold `4 * ((n + 63) / 64)` values. Uses AVX2 when the CPU
+/// has it, SSE2 otherwise (x86-64), and portable code elsewhere.
+void kura_classify4(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out);
+
+#endif
