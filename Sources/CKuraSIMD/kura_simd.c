@@ -54,6 +54,63 @@ static void classify_blocks(const uint8_t *p, size_t blocks, uint8_t a, uint8_t 
         classify_sse2(p, blocks, a, b, c, d, out);
 }
 
+/// The second quote of each pair in `q` (bit per byte), where every run of quotes must split into pairs; `carry`
+/// says the first byte completes a pair opened in the previous block and is updated for the next one. Returns
+/// false when a run has an odd length (`valid` marks the bytes that exist).
+static inline int pair_seconds(uint64_t q, uint64_t valid, uint64_t *carry, uint64_t *seconds) {
+    uint64_t x = q, sec = 0;
+    if (*carry) {
+        if (!(x & 1)) return 0;
+        sec = 1;
+        x &= ~(uint64_t)1;
+    }
+    *carry = 0;
+    while (x) {
+        uint64_t first = x & ~(x << 1);
+        uint64_t partner = first << 1;
+        if (first >> 63) {
+            // The pair ends in the next block.
+            *carry = 1;
+            if (!(valid >> 63)) return 0;
+        }
+        if ((partner & x) != partner) return 0;
+        sec |= partner;
+        x &= ~(first | partner);
+    }
+    *seconds = sec;
+    return 1;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi2"))) static long collapse_avx512(const uint8_t *src, size_t n,
+                                                                                  uint8_t quote, uint8_t *dst) {
+    const __m512i vq = _mm512_set1_epi8((char)quote);
+    uint64_t carry = 0;
+    uint8_t *o = dst;
+    for (size_t at = 0; at < n; at += 64) {
+        size_t left = n - at;
+        uint64_t valid = left >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << left) - 1);
+        __m512i v = _mm512_maskz_loadu_epi8(valid, src + at);
+        uint64_t q = _mm512_cmpeq_epi8_mask(v, vq) & valid;
+        uint64_t seconds = 0;
+        if (q && !pair_seconds(q, valid, &carry, &seconds)) return -1;
+        if (!q && carry) return -1;
+        uint64_t keep = valid & ~seconds;
+        _mm512_storeu_si512((void *)o, _mm512_maskz_compress_epi8(keep, v));
+        o += __builtin_popcountll(keep);
+    }
+    return carry ? -1 : (long)(o - dst);
+}
+
+static int has_vbmi2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vbmi2");
+    }
+    return cached;
+}
+
 #else
 
 static void classify_blocks(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out) {
@@ -91,4 +148,24 @@ void kura_classify4(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
         o[2] &= keep;
         o[3] &= keep;
     }
+}
+
+static long collapse_scalar(const uint8_t *src, size_t n, uint8_t quote, uint8_t *dst) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = src[i];
+        dst[o++] = b;
+        if (b == quote) {
+            if (i + 1 >= n || src[i + 1] != quote) return -1;
+            i++;
+        }
+    }
+    return (long)o;
+}
+
+long kura_collapse_doubled(const uint8_t *src, size_t n, uint8_t quote, uint8_t *dst) {
+#if defined(__x86_64__)
+    if (has_vbmi2()) return collapse_avx512(src, n, quote, dst);
+#endif
+    return collapse_scalar(src, n, quote, dst);
 }

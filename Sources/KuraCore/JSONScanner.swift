@@ -27,6 +27,8 @@ public final class JSONScanner {
     public let invalidEscapes: JSONInvalidEscapes
     /// Line feeds seen in whitespace by the last `scan` (strings cannot hold raw line feeds).
     public private(set) var newlines = 0
+    /// Whether the last `scan` skipped whitespace inside the value (so its compact form differs from its text).
+    public private(set) var sawWhitespace = false
     // Per target of the tree given to the last `scan`: start and end offset of the value found, or -1.
     var spanStarts: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
     var spanEnds: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
@@ -102,6 +104,7 @@ public final class JSONScanner {
         compactInto out: inout [UInt8], compacting: Bool = true
     ) -> Outcome {
         newlines = 0
+        sawWhitespace = false
         if let tree {
             if spanCapacity < tree.targetCount {
                 spanStarts.deallocate()
@@ -294,9 +297,12 @@ public final class JSONScanner {
                 break
             }
         }
-        if compacting && i > from {
-            if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
-            runStart = i
+        if i > from {
+            sawWhitespace = true
+            if compacting {
+                if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
+                runStart = i
+            }
         }
     }
 
@@ -333,9 +339,12 @@ public final class JSONScanner {
         guard p[i] == UInt8(ascii: ":") else {
             throw syntax(i, "expected ':' after a member name, found \(JSON.describeByte(p[i]))")
         }
-        if compacting && i > from {
-            if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
-            runStart = i
+        if i > from {
+            sawWhitespace = true
+            if compacting {
+                if from > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from - runStart)) }
+                runStart = i
+            }
         }
         i += 1
         let from2 = i
@@ -343,9 +352,12 @@ public final class JSONScanner {
             if p[i] == 0x0A { newlines += 1 }
             i += 1
         }
-        if compacting && i > from2 {
-            out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from2 - runStart))
-            runStart = i
+        if i > from2 {
+            sawWhitespace = true
+            if compacting {
+                out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: from2 - runStart))
+                runStart = i
+            }
         }
         return child
     }

@@ -114,3 +114,37 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+/// A growable byte buffer on manually managed memory, handed from the reader thread to the parse thread and back,
+/// so a task reuses a few buffers instead of allocating (and page-faulting in) one per chunk.
+final class ChunkBuffer: @unchecked Sendable {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    /// The bytes held.
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        base = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Appends `bytes`, growing the buffer when they do not fit.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        if count + bytes.count > capacity {
+            let newCapacity = max(capacity * 2, count + bytes.count)
+            let p = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+            p.copyMemory(from: base, byteCount: count)
+            base.deallocate()
+            base = p
+            capacity = newCapacity
+        }
+        (base + count).copyMemory(from: src, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// The bytes held.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}

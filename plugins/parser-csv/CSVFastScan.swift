@@ -93,7 +93,7 @@ extension CSVEngine {
                     }
                     if !anyBit(0, fs + 1, fe - 1) {
                         addField(fs + 1, fe - 1, 1)
-                    } else if !unescapeQuoted(base, n, fs + 1, fe - 1) {
+                    } else if !unescapeQuoted(base, fs + 1, fe - 1) {
                         return -1
                     }
                 } else {
@@ -111,48 +111,15 @@ extension CSVEngine {
     }
 
     /// Records the quoted field whose text is `base[from..<to]` with its doubled quotes collapsed, in `scratch`;
-    /// returns false (recording nothing) when a quote in it is not doubled. `n` is the size of the buffer.
+    /// returns false (recording nothing) when a quote in it is not doubled.
     @inline(__always)
-    mutating func unescapeQuoted(_ base: UnsafePointer<UInt8>, _ n: Int, _ from: Int, _ to: Int) -> Bool {
-        let q = quoteByte
+    mutating func unescapeQuoted(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
         let begin = scratch.count
-        let out = UnsafeMutableRawPointer(scratch.reserve(to - from + 16))
-        let quotes = masks.base
-        var s = from, o = 0
-        var k = from >> 6
-        var word = quotes[k << 2] & (~0 << UInt64(from & 63))
-        while true {
-            while word == 0 {
-                k += 1
-                if k << 6 >= to { break }
-                word = quotes[k << 2]
-            }
-            let at = word == 0 ? to : min(k << 6 | word.trailingZeroBitCount, to)
-            // Copy base[s..<at + 1] (the text and the first quote of the pair), or the rest at the end.
-            let end = at < to ? at + 1 : to
-            let len = end - s
-            if len <= 16 && s + 16 <= n {
-                let raw = UnsafeRawPointer(base + s)
-                out.storeBytes(of: raw.loadUnaligned(as: UInt64.self), toByteOffset: o, as: UInt64.self)
-                out.storeBytes(of: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: o + 8, as: UInt64.self)
-            } else if len > 0 {
-                (out + o).copyMemory(from: base + s, byteCount: len)
-            }
-            o += len
-            if at >= to { break }
-            if at + 1 >= to || base[at + 1] != q { return false }
-            s = at + 2
-            // Drop this quote and its twin from the mask.
-            word &= word &- 1
-            if (at + 1) >> 6 == k {
-                word &= word &- 1
-            } else {
-                k += 1
-                word = k << 6 < to ? quotes[k << 2] & ~1 : 0
-            }
-        }
-        scratch.count += o
-        addField(begin, begin + o, 3)
+        let out = scratch.reserve(to - from + 64)
+        let written = kura_collapse_doubled(base + from, to - from, quoteByte, out)
+        if written < 0 { return false }
+        scratch.count += written
+        addField(begin, begin + written, 3)
         return true
     }
 }

@@ -580,17 +580,24 @@ struct CSVEngine {
             while i < v.count && (v[i] == 32 || v[i] == 9 || v[i] == 10 || v[i] == 13) { i += 1 }
             var end = i
             if i < v.count {
-                switch jsonScanner.scan(v, from: i, isFinal: true, tree: nil, compactInto: &jsonOut) {
+                // Validate first; compact only text that has whitespace inside (most JSON in files has none).
+                switch jsonScanner.scan(v, from: i, isFinal: true, tree: nil, compactInto: &jsonOut, compacting: false) {
                 case .complete(let e): end = e
                 case .needMoreData: return "column '\(schema[c].name)' (json): the JSON text ends too early; fix the JSON text or make the column a string"
                 case .invalid(let e): return "column '\(schema[c].name)' (json): \(e.message); fix the JSON text or make the column a string"
                 }
             }
+            let valueEnd = end
             while end < v.count && (v[end] == 32 || v[end] == 9 || v[end] == 10 || v[end] == 13) { end += 1 }
             if i == v.count || end != v.count {
                 return "column '\(schema[c].name)' (json): \(i == v.count ? "no JSON value" : "text after the JSON value"); fix the JSON text or make the column a string"
             }
-            jsonOut.withUnsafeBytes { builder.setBytes(c, $0) }
+            if !jsonScanner.sawWhitespace {
+                builder.setBytes(c, UnsafeRawBufferPointer(rebasing: v[i..<valueEnd]))
+            } else {
+                _ = jsonScanner.scan(v, from: i, isFinal: true, tree: nil, compactInto: &jsonOut)
+                jsonOut.withUnsafeBytes { builder.setBytes(c, $0) }
+            }
         }
         return nil
     }

@@ -12,4 +12,9 @@
 /// has it, SSE2 otherwise (x86-64), and portable code elsewhere.
 void kura_classify4(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out);
 
+/// Copies `src[0..<n]` to `dst`, collapsing each doubled `quote` into one (the text of a quoted CSV field);
+/// returns the bytes written, or -1 when a quote is not doubled. `dst` must have room for `n + 64` bytes.
+/// Uses AVX-512 VBMI2 byte compression when the CPU has it.
+long kura_collapse_doubled(const uint8_t *src, size_t n, uint8_t quote, uint8_t *dst);
+
 #endif
