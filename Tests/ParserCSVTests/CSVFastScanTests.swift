@@ -2,7 +2,7 @@ import KuraCore
 import KuraTestSupport
 import Testing
 
-@testable import ParserCSV
+@_spi(Testing) import ParserCSV
 
 /// The bitmap tokenizer against the general one: on random inputs full of quotes, delimiters, line breaks and
 /// escapes, under many dialects, both must give the same rows and the same rejects (reason and line).
@@ -33,11 +33,12 @@ import Testing
         [("allow_optional_columns", .scalar("true")), ("allow_extra_columns", .scalar("true"))],
         [("max_quoted_size_limit", .scalar("40")), ("escape", .scalar("\""))],
         [("null_string", .scalar("NA"))],
+        [("delimiter", ConfigNode(.scalar(" ", quoted: true))), ("quote", .scalar("'"))],
     ]
 
     /// Pieces records are made of: plain text, structure, and text long enough to cross 64-byte blocks.
     static let pieces: [String] = [
-        "a", "bc", "12", "é", " ", ",", ",", ",", "\t", "\"", "\"\"", "'", "\\", "\\\"", "\n", "\n", "\r\n", "\r", "#",
+        "a", "bc", "12", "é", " ", "   ", "''", ",", ",", ",", "\t", "\"", "\"\"", "'", "\\", "\\\"", "\n", "\n", "\r\n", "\r", "#",
         "NA", String(repeating: "x", count: 70), "\"" + String(repeating: "y", count: 60) + "\"",
         "\"{\"\"k\"\":\"\"v\"\"}\"", "\"q,\"\"w\"\"\"",
     ]

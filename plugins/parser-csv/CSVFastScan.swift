@@ -1,9 +1,11 @@
 import CKuraSIMD
 
 extension CSVEngine {
-    /// Whether `options` allow the fast tokenizer: a one-byte delimiter, no trimming and no stray-quote mode.
+    /// Whether `options` allow the fast tokenizer: a one-byte delimiter other than a space (spaces after a closing
+    /// quote are skipped, which a space delimiter would make ambiguous), no trimming and no stray-quote mode.
     static func allowsFastScan(_ options: CSVParserPlugin.Options) -> Bool {
-        options.delimiter.count == 1 && !options.trimIfNotQuoted && options.quotesInQuotedFields != .acceptStrayQuotes
+        options.delimiter.count == 1 && options.delimiter[0] != 0x20 && !options.trimIfNotQuoted
+            && options.quotesInQuotedFields != .acceptStrayQuotes
     }
 
     /// Computes the byte-class bitmaps of `p` for `scanRecordFast`: per 64-byte block, the quotes, delimiters,

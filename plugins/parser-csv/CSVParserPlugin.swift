@@ -58,8 +58,10 @@ public final class CSVParserPlugin: ParserPlugin {
         try makeParser(for: task, context: context, fastScan: true)
     }
 
-    /// A parser for `task`; `fastScan: false` keeps it on the general tokenizer (see `CSVRecordParser`).
-    func makeParser(for task: InputTask, context: PluginContext, fastScan: Bool) throws -> RecordParser {
+    /// A parser for `task`; `fastScan: false` keeps it on the general tokenizer (see `CSVRecordParser`), for
+    /// tests and fuzzers that check both tokenizers agree.
+    @_spi(Testing)
+    public func makeParser(for task: InputTask, context: PluginContext, fastScan: Bool) throws -> RecordParser {
         try CSVRecordParser(
             options: options, schema: schema, converters: converters, file: task.name, logger: context.logger,
             pageRows: context.pageRows, fastScan: fastScan)

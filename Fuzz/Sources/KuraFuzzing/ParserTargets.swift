@@ -1,5 +1,5 @@
 import KuraCore
-import ParserCSV
+@_spi(Testing) import ParserCSV
 import ParserJSON
 
 /// The fuzz targets: each takes one libFuzzer input, runs it through a plugin every way, and stops the process when
@@ -58,6 +58,9 @@ public enum FuzzTargets {
             return  // a combination the config rejects (such as quote == delimiter) is not a parser input
         }
         let outcome = parseEveryWay(plugin, body, what: "csv")
+        // The bitmap tokenizer and the general one must agree record for record.
+        let general = runParser(GeneralTokenizerCSV(base: plugin), body, cuts: [])
+        compare(outcome, general, what: "csv", how: "tokenized by the general tokenizer only")
         if quote == nil && !comment && !skipHeader && !stop {
             let lines = nonEmptyLines(body, recognized: recognized)
             check(
@@ -175,5 +178,15 @@ public enum FuzzTargets {
             start = end + 1
         }
         return values
+    }
+}
+
+/// The csv parser with its bitmap tokenizer switched off.
+final class GeneralTokenizerCSV: ParserPlugin {
+    let base: CSVParserPlugin
+    init(base: CSVParserPlugin) { self.base = base }
+    var schema: Schema { base.schema }
+    func makeParser(for task: InputTask, context: PluginContext) throws -> RecordParser {
+        try base.makeParser(for: task, context: context, fastScan: false)
     }
 }
