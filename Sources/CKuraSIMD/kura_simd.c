@@ -43,10 +43,12 @@ static void classify_sse2(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b,
 }
 
 static void classify_blocks(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out) {
-    static int has_avx2 = -1;
+    static int cached = -1;  // read and written atomically: several parser threads may race to fill it
+    int has_avx2 = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (has_avx2 < 0) {
         __builtin_cpu_init();
         has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&cached, has_avx2, __ATOMIC_RELAXED);
     }
     if (has_avx2)
         classify_avx2(p, blocks, a, b, c, d, out);
@@ -102,13 +104,15 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2"))) static long collapse_avx
 }
 
 static int has_vbmi2(void) {
-    static int cached = -1;
-    if (cached < 0) {
+    static int cached = -1;  // read and written atomically, as in classify_blocks
+    int has = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (has < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vbmi2");
+        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vbmi2");
+        __atomic_store_n(&cached, has, __ATOMIC_RELAXED);
     }
-    return cached;
+    return has;
 }
 
 #else
