@@ -46,7 +46,6 @@ extension CSVEngine {
     /// every error, so both paths give the same fields.
     @inline(__always)
     mutating func scanRecordFast(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        let n = p.count
         let base = p.baseAddress!
         let first = base[start]
         if first == 10 || first == 13 { return -1 }
