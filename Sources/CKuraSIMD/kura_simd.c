@@ -42,15 +42,27 @@ static void classify_sse2(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b,
     }
 }
 
-static void classify_blocks(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out) {
-    static int cached = -1;  // read and written atomically: several parser threads may race to fill it
-    int has_avx2 = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (has_avx2 < 0) {
+enum { CPU_AVX2 = 1, CPU_AVX512_VBMI2 = 2, CPU_PROBED = 4 };
+
+/// The CPU features the fast paths use, probed once (the cache is read and written atomically: several parser
+/// threads may race to fill it, with the same value).
+static int cpu_features(void) {
+    static int cached = 0;
+    int f = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (!f) {
         __builtin_cpu_init();
-        has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-        __atomic_store_n(&cached, has_avx2, __ATOMIC_RELAXED);
+        f = CPU_PROBED;
+        if (__builtin_cpu_supports("avx2")) f |= CPU_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vbmi2"))
+            f |= CPU_AVX512_VBMI2;
+        __atomic_store_n(&cached, f, __ATOMIC_RELAXED);
     }
-    if (has_avx2)
+    return f;
+}
+
+static void classify_blocks(const uint8_t *p, size_t blocks, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint64_t *out) {
+    if (cpu_features() & CPU_AVX2)
         classify_avx2(p, blocks, a, b, c, d, out);
     else
         classify_sse2(p, blocks, a, b, c, d, out);
@@ -101,18 +113,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2"))) static long collapse_avx
         o += __builtin_popcountll(keep);
     }
     return carry ? -1 : (long)(o - dst);
-}
-
-static int has_vbmi2(void) {
-    static int cached = -1;  // read and written atomically, as in classify_blocks
-    int has = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (has < 0) {
-        __builtin_cpu_init();
-        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-              __builtin_cpu_supports("avx512vbmi2");
-        __atomic_store_n(&cached, has, __ATOMIC_RELAXED);
-    }
-    return has;
 }
 
 #else
@@ -169,7 +169,7 @@ static long collapse_scalar(const uint8_t *src, size_t n, uint8_t quote, uint8_t
 
 long kura_collapse_doubled(const uint8_t *src, size_t n, uint8_t quote, uint8_t *dst) {
 #if defined(__x86_64__)
-    if (has_vbmi2()) return collapse_avx512(src, n, quote, dst);
+    if (cpu_features() & CPU_AVX512_VBMI2) return collapse_avx512(src, n, quote, dst);
 #endif
     return collapse_scalar(src, n, quote, dst);
 }

@@ -18,11 +18,11 @@ extension CSVEngine {
         masks.count = blocks * 4
     }
 
-    /// Whether any bit of `from..<to` is set in mask `kind` (0 quotes, 1 delimiters, 2 LF, 3 CR).
+    /// Whether any byte of `from..<to` is a quote (by the quote bitmap).
     @inline(__always)
-    func anyBit(_ kind: Int, _ from: Int, _ to: Int) -> Bool {
+    func anyQuote(_ from: Int, _ to: Int) -> Bool {
         if from >= to { return false }
-        let m = masks.base + kind
+        let m = masks.base
         var k = from >> 6
         let last = (to - 1) >> 6
         var word = m[k << 2] & (~0 << UInt64(from & 63))
@@ -92,13 +92,13 @@ extension CSVEngine {
                         let e = UInt8(escape)
                         if ByteScan.firstOf3(base, fs + 1, fe - 1, e, e, e) < fe - 1 { return -1 }
                     }
-                    if !anyBit(0, fs + 1, fe - 1) {
+                    if !anyQuote(fs + 1, fe - 1) {
                         addField(fs + 1, fe - 1, 1)
                     } else if !unescapeQuoted(base, fs + 1, fe - 1) {
                         return -1
                     }
                 } else {
-                    if quoteOn != 0 && anyBit(0, fs, fe) { return -1 }
+                    if quoteOn != 0 && anyQuote(fs, fe) { return -1 }
                     addField(fs, fe, 0)
                 }
                 if isLF { return at + 1 }

@@ -575,7 +575,6 @@ struct CSVEngine {
                 return "column '\(schema[c].name)' (timestamp): \(error)"
             }
         case .json:
-            jsonOut.removeAll(keepingCapacity: true)
             var i = 0
             while i < v.count && (v[i] == 32 || v[i] == 9 || v[i] == 10 || v[i] == 13) { i += 1 }
             var end = i
@@ -595,6 +594,7 @@ struct CSVEngine {
             if !jsonScanner.sawWhitespace {
                 builder.setBytes(c, UnsafeRawBufferPointer(rebasing: v[i..<valueEnd]))
             } else {
+                jsonOut.removeAll(keepingCapacity: true)
                 _ = jsonScanner.scan(v, from: i, isFinal: true, tree: nil, compactInto: &jsonOut)
                 jsonOut.withUnsafeBytes { builder.setBytes(c, $0) }
             }
