@@ -1,4 +1,5 @@
 import Foundation
+import KuraCore
 
 /// A first-in, first-out queue with a capacity, for handing chunks between threads with bounded memory.
 final class BoundedQueue<Element> {
@@ -115,36 +116,25 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// A growable byte buffer on manually managed memory, handed from the reader thread to the parse thread and back,
-/// so a task reuses a few buffers instead of allocating (and page-faulting in) one per chunk.
+/// A byte buffer handed from the reader thread to the parse thread and back, so a task reuses a few buffers
+/// instead of allocating (and page-faulting in) one per chunk.
 final class ChunkBuffer: @unchecked Sendable {
-    private(set) var base: UnsafeMutableRawPointer
-    private(set) var capacity: Int
-    /// The bytes held.
-    var count = 0
+    private var storage: RawBuffer<UInt8>
 
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-        base = .allocate(byteCount: self.capacity, alignment: 16)
-    }
+    init(capacity: Int) { storage = RawBuffer(capacity: capacity) }
 
-    deinit { base.deallocate() }
+    /// The number of bytes held.
+    var count: Int { storage.count }
 
     /// Appends `bytes`, growing the buffer when they do not fit.
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard let src = bytes.baseAddress, bytes.count > 0 else { return }
-        if count + bytes.count > capacity {
-            let newCapacity = max(capacity * 2, count + bytes.count)
-            let p = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
-            p.copyMemory(from: base, byteCount: count)
-            base.deallocate()
-            base = p
-            capacity = newCapacity
-        }
-        (base + count).copyMemory(from: src, byteCount: bytes.count)
-        count += bytes.count
+        storage.append(src.assumingMemoryBound(to: UInt8.self), count: bytes.count)
     }
 
+    /// Empties the buffer, keeping its memory.
+    func removeAll() { storage.removeAll() }
+
     /// The bytes held.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.base, count: storage.count) }
 }

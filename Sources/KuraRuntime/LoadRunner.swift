@@ -259,7 +259,7 @@ public final class LoadRunner {
                 failure = error
                 break
             }
-            chunk.count = 0
+            chunk.removeAll()
             spare.withLock { $0.append(chunk) }
         }
         queue.cancel()

@@ -1,4 +1,5 @@
 import CKuraSIMD
+import KuraCore
 
 extension CSVEngine {
     /// Whether `options` allow the fast tokenizer: a one-byte delimiter other than a space (spaces after a closing
