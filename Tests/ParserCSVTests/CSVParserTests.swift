@@ -30,6 +30,21 @@ func s(_ v: String) -> Value { .string(v) }
         #expect(r.rejects.isEmpty)
     }
 
+    @Test func dstPolicyResolvesOrRejectsALocalTimeInAGap() throws {
+        // 02:30 on 2024-03-10 does not exist in New York: earlier reads it as 07:30Z, later as 06:30Z.
+        func run(_ policy: String?) throws -> (rows: [[Value]], rejects: [DataError]) {
+            var options: [(String, ConfigNode)] = [("default_timezone", .scalar("America/New_York"))]
+            if let policy { options.append(("dst_policy", .scalar(policy))) }
+            options.append(("default_timestamp_format", .scalar("%Y-%m-%d %H:%M:%S")))
+            return try parse("2024-03-10 02:30:00\n", columns: [("t", "timestamp")], options: options)
+        }
+        #expect(try run(nil).rows == [[.timestamp(Timestamp(seconds: 1_710_055_800))]])
+        #expect(try run("later").rows == [[.timestamp(Timestamp(seconds: 1_710_052_200))]])
+        let strict = try run("error")
+        #expect(strict.rows.isEmpty)
+        #expect(strict.rejects.map(\.code) == [.cast])
+    }
+
     @Test func quotedFieldsDoubledQuotesAndEmbeddedNewlines() throws {
         let r = try parse(
             "1,\"a,b\"\n2,\"say \"\"hi\"\"\"\n3,\"line1\r\nline2\"\n", columns: [("id", "long"), ("v", "string")],

@@ -331,9 +331,28 @@ import Testing
         #expect(options.invalidStringEscapes == .passthrough)
         #expect(options.flattenJSONArray == false)
         #expect(options.root == nil)
-        #expect(options.defaultTimezone == "UTC")
-        #expect(options.defaultTimestampFormat == TimestampParser.defaultFormat)
-        #expect(options.defaultDate == "1970-01-01")
+        #expect(options.timestamps.timezone == "UTC")
+        #expect(options.timestamps.format == TimestampParser.defaultFormat)
+        #expect(options.timestamps.date == "1970-01-01")
+        #expect(options.timestamps.dstPolicy == .earlier)
+    }
+
+    @Test func dstPolicyResolvesOrRejectsALocalTimeInAGap() throws {
+        // 02:30 on 2024-03-10 does not exist in New York: earlier reads it as 07:30Z, later as 06:30Z.
+        let input = "{\"t\":\"2024-03-10 02:30:00\"}\n"
+        func config(_ policy: String?) -> ConfigNode {
+            var pairs: [(String, ConfigNode)] = [
+                ("columns", [["name": "t", "type": "timestamp", "format": "%Y-%m-%d %H:%M:%S"]]),
+                ("default_timezone", "America/New_York"),
+            ]
+            if let policy { pairs.append(("dst_policy", ConfigNode.scalar(policy))) }
+            return .mapping(pairs)
+        }
+        #expect(try parse(input, config(nil)).rows == [[.timestamp(Timestamp(seconds: 1_710_055_800))]])
+        #expect(try parse(input, config("later")).rows == [[.timestamp(Timestamp(seconds: 1_710_052_200))]])
+        let strict = try parse(input, config("error"))
+        #expect(strict.rows.isEmpty)
+        #expect(strict.rejects.map(\.code) == [.cast])
     }
 
     @Test func descriptorExampleParses() throws {

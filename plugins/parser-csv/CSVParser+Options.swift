@@ -96,14 +96,8 @@ extension CSVParserPlugin {
         public var newline: Newline
         /// Which line breaks end a line: `CRLF`, `LF` or `CR`; unset means all three (default: unset).
         public var lineDelimiterRecognized: Newline?
-        /// Zone of timestamp text without one (default `UTC`).
-        public var defaultTimezone: String
-        /// Timestamp format of timestamp columns without `format` (default `%Y-%m-%d %H:%M:%S.%N %z`).
-        public var defaultTimestampFormat: String
-        /// Date for timestamp formats without a date part (default `1970-01-01`).
-        public var defaultDate: String
-        /// What to do with local times in a daylight-saving gap or overlap (default `earlier`).
-        public var dstPolicy: DSTPolicy
+        /// `default_timezone`, `default_timestamp_format`, `default_date` and `dst_policy` (see `TimestampDefaults`).
+        public var timestamps: TimestampDefaults
 
         enum CodingKeys: String, CodingKey {
             case columns, delimiter, quote, escape
@@ -121,10 +115,6 @@ extension CSVParserPlugin {
             case invalidUTF8 = "invalid_utf8"
             case invalidBytes = "invalid_bytes"
             case lineDelimiterRecognized = "line_delimiter_recognized"
-            case defaultTimezone = "default_timezone"
-            case defaultTimestampFormat = "default_timestamp_format"
-            case defaultDate = "default_date"
-            case dstPolicy = "dst_policy"
         }
 
         public init(from decoder: Decoder) throws {
@@ -192,11 +182,7 @@ extension CSVParserPlugin {
             (charset, invalidBytes) = try Charset.decodeOptions(c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
             newline = try c.decodeIfPresent(Newline.self, forKey: .newline) ?? .CRLF
             lineDelimiterRecognized = try c.decodeIfPresent(Newline.self, forKey: .lineDelimiterRecognized)
-            defaultTimezone = try c.decodeIfPresent(String.self, forKey: .defaultTimezone) ?? "UTC"
-            defaultTimestampFormat =
-                try c.decodeIfPresent(String.self, forKey: .defaultTimestampFormat) ?? TimestampParser.defaultFormat
-            defaultDate = try c.decodeIfPresent(String.self, forKey: .defaultDate) ?? "1970-01-01"
-            dstPolicy = try c.decodeIfPresent(DSTPolicy.self, forKey: .dstPolicy) ?? .earlier
+            timestamps = try TimestampDefaults(from: decoder)
             if let q = quote, delimiter.first == q {
                 throw ConfigError(
                     at: decoder.codingPath, CodingKeys.quote, "the quote character is also the delimiter",

@@ -32,19 +32,11 @@ public final class CSVParserPlugin: ParserPlugin {
         var converters: [FieldConverter] = []
         for (i, col) in options.columns.enumerated() {
             if col.type != .timestamp {
-                for (key, value) in [("format", col.format), ("timezone", col.timezone), ("date", col.date)] where value != nil {
-                    _ = key
-                    _ = value
-                }
                 converters.append(FieldConverter(type: col.type, timestamp: nil))
                 continue
             }
             do {
-                let p = try TimestampParser(
-                    format: col.format ?? options.defaultTimestampFormat,
-                    defaultZone: col.timezone ?? options.defaultTimezone,
-                    defaultDate: col.date ?? options.defaultDate,
-                    dstPolicy: options.dstPolicy)
+                let p = try options.timestamps.parser(format: col.format, timezone: col.timezone, date: col.date)
                 converters.append(FieldConverter(type: .timestamp, timestamp: p))
             } catch let e as TimestampError {
                 let key = col.format != nil ? "columns[\(i)].format" : (col.timezone != nil ? "columns[\(i)].timezone" : "columns[\(i)]")

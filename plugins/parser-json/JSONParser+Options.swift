@@ -63,12 +63,8 @@ extension JSONParserPlugin {
         public var flattenJSONArray: Bool
         /// The typed columns (default: none, which gives one json column `record` holding each object).
         public var columns: [JSONColumnOptions]
-        /// Zone of timestamp text without one (default `UTC`).
-        public var defaultTimezone: String
-        /// Timestamp format of timestamp columns without `format` (default `%Y-%m-%d %H:%M:%S.%N %z`).
-        public var defaultTimestampFormat: String
-        /// Date for timestamp formats without a date part (default `1970-01-01`).
-        public var defaultDate: String
+        /// `default_timezone`, `default_timestamp_format`, `default_date` and `dst_policy` (see `TimestampDefaults`).
+        public var timestamps: TimestampDefaults
         /// Character set of the input, by Embulk's (Java's) name or alias: UTF-8, UTF-16, UTF-16LE, UTF-16BE,
         /// Shift_JIS, windows-31j (MS932, CP932), EUC-JP, ISO-8859-1 (Latin-1), windows-1252 (CP1252) or US-ASCII
         /// (default `UTF-8`). Other charsets are converted to UTF-8 with iconv before parsing.
@@ -88,9 +84,6 @@ extension JSONParserPlugin {
             case stopOnInvalidRecord = "stop_on_invalid_record"
             case invalidStringEscapes = "invalid_string_escapes"
             case flattenJSONArray = "flatten_json_array"
-            case defaultTimezone = "default_timezone"
-            case defaultTimestampFormat = "default_timestamp_format"
-            case defaultDate = "default_date"
         }
 
         public init(from decoder: Decoder) throws {
@@ -110,10 +103,7 @@ extension JSONParserPlugin {
             }
             flattenJSONArray = try c.decodeIfPresent(Bool.self, forKey: .flattenJSONArray) ?? false
             columns = try c.decodeIfPresent([JSONColumnOptions].self, forKey: .columns) ?? []
-            defaultTimezone = try c.decodeIfPresent(String.self, forKey: .defaultTimezone) ?? "UTC"
-            defaultTimestampFormat =
-                try c.decodeIfPresent(String.self, forKey: .defaultTimestampFormat) ?? TimestampParser.defaultFormat
-            defaultDate = try c.decodeIfPresent(String.self, forKey: .defaultDate) ?? "1970-01-01"
+            timestamps = try TimestampDefaults(from: decoder)
             (charset, invalidBytes) = try Charset.decodeOptions(
                 c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
             newline = try c.decodeIfPresent(String.self, forKey: .newline) ?? "CRLF"

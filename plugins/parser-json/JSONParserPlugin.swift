@@ -52,10 +52,7 @@ public final class JSONParserPlugin: ParserPlugin {
             var parser: TimestampParser? = nil
             if col.type == .timestamp {
                 do {
-                    parser = try TimestampParser(
-                        format: col.format ?? options.defaultTimestampFormat,
-                        defaultZone: col.timezone ?? options.defaultTimezone,
-                        defaultDate: col.date ?? options.defaultDate)
+                    parser = try options.timestamps.parser(format: col.format, timezone: col.timezone, date: col.date)
                 } catch let e as TimestampError {
                     let key =
                         col.timezone != nil ? "columns[\(i)].timezone" : col.date != nil ? "columns[\(i)].date" : "columns[\(i)]"
