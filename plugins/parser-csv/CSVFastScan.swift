@@ -90,8 +90,7 @@ extension CSVEngine {
                     if fe - fs < 2 || base[fe - 1] != q || fe - fs - 2 > options.maxQuotedSizeLimit { return -1 }
                     if escape >= 0 && escape != quote {
                         // An escape character (e.g. a backslash) inside quotes: left to the general tokenizer.
-                        let e = UInt8(escape)
-                        if ByteScan.firstOf3(base, fs + 1, fe - 1, e, e, e) < fe - 1 { return -1 }
+                        if ByteScan.first(base, fs + 1, fe - 1, UInt8(escape)) < fe - 1 { return -1 }
                     }
                     if !anyQuote(fs + 1, fe - 1) {
                         addField(fs + 1, fe - 1, 1)

@@ -415,14 +415,14 @@ struct JSONStream {
 
     @inline(__always)
     private func hasWhitespace(_ v: UnsafeRawBufferPointer) -> Bool {
-        for b in v where b <= 0x20 && (b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09) { return true }
-        return false
+        guard let p = v.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        return ByteScan.firstOf4(p, 0, v.count, 0x20, 0x0A, 0x0D, 0x09) < v.count
     }
 
     @inline(__always)
     private func hasBackslash(_ v: UnsafeRawBufferPointer) -> Bool {
-        for b in v where b == 0x5C { return true }
-        return false
+        guard let p = v.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        return ByteScan.first(p, 0, v.count, 0x5C) < v.count
     }
 
     @inline(__always)

@@ -1,15 +1,30 @@
-/// Finds the first byte equal to any of a few targets, eight bytes at a time (SWAR), for the tokenizer's hot loops.
-enum ByteScan {
-    @inline(__always)
-    static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
+/// Finds the first byte equal to any of a few targets, eight bytes at a time (SWAR), for parsers' hot loops.
+public enum ByteScan {
+    @inlinable @inline(__always)
+    public static func splat(_ b: UInt8) -> UInt64 { UInt64(b) &* 0x0101_0101_0101_0101 }
 
     /// Nonzero where a byte of `x` is zero: the lowest set 0x80 bit marks the first zero byte exactly.
-    @inline(__always)
-    static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
+    @inlinable @inline(__always)
+    public static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 }
+
+    /// The index of the first byte in `p[from..<end]` equal to `a`, or `end`.
+    @inlinable @inline(__always)
+    public static func first(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8) -> Int {
+        var i = from
+        let ma = splat(a)
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= end {
+            let z = zeroBytes(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ ma)
+            if z != 0 { return i + (z.trailingZeroBitCount >> 3) }
+            i += 8
+        }
+        while i < end && p[i] != a { i += 1 }
+        return i
+    }
 
     /// The index of the first byte in `p[from..<end]` equal to `a`, `b` or `c`, or `end`.
-    @inline(__always)
-    static func firstOf3(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
+    @inlinable @inline(__always)
+    public static func firstOf3(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int {
         var i = from
         let ma = splat(a), mb = splat(b), mc = splat(c)
         let raw = UnsafeRawPointer(p)
@@ -28,8 +43,8 @@ enum ByteScan {
     }
 
     /// The index of the first byte in `p[from..<end]` equal to `a`, `b`, `c` or `d`, or `end`.
-    @inline(__always)
-    static func firstOf4(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8)
+    @inlinable @inline(__always)
+    public static func firstOf4(_ p: UnsafePointer<UInt8>, _ from: Int, _ end: Int, _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8)
         -> Int
     {
         var i = from
