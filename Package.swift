@@ -45,6 +45,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // glibc's <malloc.h> (mallopt), for the executable's allocator tuning; part of libc, nothing to link.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraRuntime", "KuraBuiltins",
+                "KuraCore", "KuraRuntime", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),

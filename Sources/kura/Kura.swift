@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import KuraBuiltins
 import KuraCore
@@ -81,6 +82,14 @@ func report(_ error: Error) -> Int32 {
 enum Main {
     static func main() {
         setvbuf(stdout, nil, _IOFBF, 1 << 16)
+        #if os(Linux)
+            // Pages (a few hundred KB each) are allocated and freed all the time. By default glibc serves them with
+            // mmap or trims them off the heap, so every page is page-faulted in afresh (about 40,000 faults per 1M
+            // CSV rows); keeping freed memory in the process costs about 1 MB of peak RSS and saves ~8% of the
+            // parse thread's CPU.
+            mallopt(M_MMAP_THRESHOLD, 64 << 20)
+            mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        #endif
         do {
             var command = try Kura.parseAsRoot()
             try command.run()
