@@ -30,21 +30,21 @@ public final class JSONScanner {
     /// Whether the last `scan` skipped whitespace inside the value (so its compact form differs from its text).
     public private(set) var sawWhitespace = false
     // Per target of the tree given to the last `scan`: start and end offset of the value found, or -1.
-    var spanStarts: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
-    var spanEnds: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
+    @usableFromInline var spanStarts: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
+    @usableFromInline var spanEnds: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
     var spanCapacity = 1
 
     /// The span of target `t` of the tree given to the last `scan`, or `nil` when the member was missing.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func span(_ t: Int) -> Range<Int>? {
         let s = spanStarts[t]
         return s < 0 ? nil : s..<spanEnds[t]
     }
 
     /// The start offset of target `t`'s value, or -1 when it was missing (see `span(_:)`).
-    @inline(__always) public func spanStart(_ t: Int) -> Int { spanStarts[t] }
+    @inlinable @inline(__always) public func spanStart(_ t: Int) -> Int { spanStarts[t] }
     /// The end offset of target `t`'s value (meaningful when `spanStart(t) >= 0`).
-    @inline(__always) public func spanEnd(_ t: Int) -> Int { spanEnds[t] }
+    @inlinable @inline(__always) public func spanEnd(_ t: Int) -> Int { spanEnds[t] }
 
     let kinds: UnsafeMutablePointer<UInt8>
     let nodes: UnsafeMutablePointer<Int32>
@@ -105,16 +105,18 @@ public final class JSONScanner {
     ) -> Outcome {
         newlines = 0
         sawWhitespace = false
-        if let tree {
-            if spanCapacity < tree.targetCount {
+        // (Reading the count through the optional borrows the tree; binding it with `if let` would retain it.)
+        let targets = tree?.targetCount ?? 0
+        if targets > 0 {
+            if spanCapacity < targets {
                 spanStarts.deallocate()
                 spanEnds.deallocate()
-                spanCapacity = tree.targetCount
+                spanCapacity = targets
                 spanStarts = .allocate(capacity: spanCapacity)
                 spanEnds = .allocate(capacity: spanCapacity)
             }
             let starts = spanStarts
-            for t in 0..<tree.targetCount { starts[t] = -1 }
+            for t in 0..<targets { starts[t] = -1 }
         }
         let mark = out.count
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self), start < input.count else {

@@ -171,6 +171,9 @@ struct JSONStream {
         let bytes = buffer
         buffer = []
         defer { buffer = bytes }
+        // The class references the loop uses, loaded once (read from `self` on each value, each would be
+        // retained and released around every call).
+        let scanner = self.scanner, valueTree = self.valueTree
         try bytes.withUnsafeBytes { all in
             while true {
                 if !bomChecked {
@@ -225,7 +228,7 @@ struct JSONStream {
                 case .complete(let end):
                     let newlines = scanner.newlines
                     minAvailable = 0
-                    try handleValue(view, end: end, sink)
+                    try handleValue(view, end: end, scanner, sink)
                     line += newlines
                     pos += end
                 case .needMoreData:
@@ -280,8 +283,8 @@ struct JSONStream {
         }
     }
 
-    /// Turns one valid value (`view[0..<end]`) into records or rejects.
-    private mutating func handleValue(_ view: UnsafeRawBufferPointer, end: Int, _ sink: RecordSink) throws {
+    /// Turns one valid value (`view[0..<end]`, just read by `scanner`) into records or rejects.
+    private mutating func handleValue(_ view: UnsafeRawBufferPointer, end: Int, _ scanner: JSONScanner, _ sink: RecordSink) throws {
         if mode != .flatten, invalid.nextOffset < base + Int64(pos + end) {
             return try rejectEncoding(view, 0, end, sink)
         }
