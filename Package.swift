@@ -10,18 +10,18 @@ let pluginTargets: [Target] = [
     plugin("InputFile", "input-file"),
     plugin("DecoderGzip", "decoder-gzip", ["CZlib"]),
     plugin("DecoderBzip2", "decoder-bzip2", ["CBzip2"]),
-    plugin("ParserCSV", "parser-csv", ["CKuraSIMD"]),
-    plugin("ParserJSON", "parser-json"),
+    plugin("ParserCSV", "parser-csv", ["KuraFormats"]),
+    plugin("ParserJSON", "parser-json", ["KuraFormats"]),
     plugin("FilterRename", "filter-rename"),
     plugin("FilterRemoveColumns", "filter-remove_columns"),
-    plugin("FormatterCSV", "formatter-csv"),
-    plugin("FormatterJSONL", "formatter-jsonl"),
+    plugin("FormatterCSV", "formatter-csv", ["KuraFormats"]),
+    plugin("FormatterJSONL", "formatter-jsonl", ["KuraFormats"]),
     plugin("EncoderGzip", "encoder-gzip", ["CZlib"]),
     plugin("OutputNull", "output-null"),
-    plugin("OutputStdout", "output-stdout"),
+    plugin("OutputStdout", "output-stdout", ["KuraFormats"]),
     plugin("OutputFile", "output-file"),
     plugin("OutputSQLite", "output-sqlite", ["CSQLite"]),
-    plugin("OutputPostgreSQL", "output-postgresql", ["CLibPQ"]),
+    plugin("OutputPostgreSQL", "output-postgresql", ["KuraFormats", "CLibPQ"]),
 ]
 
 let package = Package(
@@ -30,6 +30,7 @@ let package = Package(
     products: [
         .executable(name: "kura", targets: ["kura"]),
         .library(name: "KuraCore", targets: ["KuraCore"]),
+        .library(name: "KuraFormats", targets: ["KuraFormats"]),
         // The built-in plugins as one library, for the benchmark and fuzz packages (Benchmarks/, Fuzz/).
         .library(name: "KuraPlugins", targets: pluginTargets.map(\.name)),
     ],
@@ -38,7 +39,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // The model and the plugin SPI: no I/O, no Foundation.
         .target(name: "KuraCore"),
+        // Value codecs shared by plugins: JSON, timestamps and zones, charsets, numbers, byte scanning.
+        .target(name: "KuraFormats", dependencies: ["KuraCore", "CKuraSIMD"]),
         // Vectorized byte classification (C with SSE2/AVX2 intrinsics) for the tokenizers.
         .target(name: "CKuraSIMD"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
-        .target(name: "KuraRuntime", dependencies: ["KuraCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "kura",
             dependencies: [
@@ -58,7 +62,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
-        .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore", "KuraTestSupport"]),
+        .testTarget(name: "KuraFormatsTests", dependencies: ["KuraFormats", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),

@@ -16,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "KuraCore", package: "kura"),
+                .product(name: "KuraFormats", package: "kura"),
                 .product(name: "KuraPlugins", package: "kura"),
             ],
             path: "Benchmarks/KuraBenchmarks",

@@ -15,6 +15,7 @@ let package = Package(
             name: "KuraFuzzing",
             dependencies: [
                 .product(name: "KuraCore", package: "kura"),
+                .product(name: "KuraFormats", package: "kura"),
                 .product(name: "KuraPlugins", package: "kura"),
             ])
     ] + targets.map { .executableTarget(name: $0, dependencies: ["KuraFuzzing"]) },

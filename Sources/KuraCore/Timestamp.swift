@@ -105,7 +105,7 @@ public struct CivilTime: Hashable, Sendable {
     /// Day of the year, 1...366.
     public var dayOfYear: Int { Int(daysFromCivil(year, month, day) - daysFromCivil(year, 1, 1)) + 1 }
 
-    func appendDate(to out: inout [UInt8]) {
+    public func appendDate(to out: inout [UInt8]) {
         var y = year
         if y < 0 {
             out.append(UInt8(ascii: "-"))
@@ -118,7 +118,7 @@ public struct CivilTime: Hashable, Sendable {
         appendPadded(Int64(day), width: 2, to: &out)
     }
 
-    func appendTime(to out: inout [UInt8]) {
+    public func appendTime(to out: inout [UInt8]) {
         appendPadded(Int64(hour), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
         appendPadded(Int64(minute), width: 2, to: &out)

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// Reads the first records of a load (through decoders, parser and filters) without writing anything.
 public struct Previewer {

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// Writes rejected records as JSON Lines (one object per record: run, file, line, byte offset, column, reason
 /// code, message, raw text) to a temporary file that becomes the rejects file when the run ends.

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 import Testing
 
 @testable import OutputPostgreSQL

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 import KuraTestSupport
 import ParserJSON
 import Testing

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 import KuraTestSupport
 import ParserJSON
 import Testing
@@ -95,7 +96,7 @@ import Testing
         var expectedRejects = 0
         // Each invalid document becomes a member value. Left out: `{"a":1}}` closes the wrapper early, and `{`
         // makes a valid prefix that runs into the next line (the error is then found there).
-        for doc in JSONConformanceTests.invalid where !doc.contains("\n") && doc != "{\"a\":1}}" && doc != "{" {
+        for doc in JSONConformanceCases.invalid where !doc.contains("\n") && doc != "{\"a\":1}}" && doc != "{" {
             input += Array("{\"v\":\(doc)}\n{\"ok\":true}\n".utf8)
             expectedRejects += 1
         }
@@ -115,7 +116,7 @@ import Testing
     @Test func validDocumentsInsideRecordsKeepTheirCompactForm() throws {
         var input = ""
         var expected: [String] = []
-        for (doc, compact) in JSONConformanceTests.valid {
+        for (doc, compact) in JSONConformanceCases.valid {
             input += "{\"v\":\(doc)}\n"
             expected.append("{\"v\":\(compact)}")
         }

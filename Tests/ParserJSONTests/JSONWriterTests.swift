@@ -1,5 +1,6 @@
 import FormatterJSONL
 import KuraCore
+import KuraFormats
 import Testing
 
 @Suite struct JSONWriterTests {

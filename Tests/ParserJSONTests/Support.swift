@@ -37,14 +37,3 @@ func jsonTexts(_ rows: [[Value]]) -> [String] {
         return "not json: \($0)"
     }
 }
-
-/// Compacts `text` with `JSON.compact`, or returns the error.
-func compacted(_ text: String, maxDepth: Int = 1000, escapes: JSONInvalidEscapes = .passthrough) -> Result<String, JSONError> {
-    Result { () throws(JSONError) in try JSON.compact(text, maxDepth: maxDepth, invalidEscapes: escapes) }
-}
-
-func compacted(bytes: [UInt8]) -> Result<String, JSONError> {
-    var out: [UInt8] = []
-    let r = bytes.withUnsafeBytes { b in Result { () throws(JSONError) in try JSON.compact(b, into: &out) } }
-    return r.map { String(decoding: out, as: UTF8.self) }
-}

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 extension CSVFormatter {
     /// When a field is put between quotes.

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// The `csv` formatter: writes pages as delimited text with Embulk's quoting and escaping rules.
 ///

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// Formatter `jsonl`: one JSON object per record and line (JSON Lines), keyed by column name.
 public final class JSONLFormatterPlugin: FormatterPlugin {

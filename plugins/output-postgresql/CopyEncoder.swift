@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// The type of a target column as the encoder sees it: PostgreSQL's type name (`pg_type.typname`, such as `int4`
 /// or `timestamptz`) and its display form (`format_type`, such as `integer` or `character(2)`).

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 extension PostgreSQLOutputPlugin {
     /// How a load treats the target table, with Embulk's names.

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// One run of output `postgresql`: the control connection with the run's open transaction, plus per-task
 /// connections that fill staging tables (or, in the direct modes, a COPY on the control connection shared by the

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 extension StdoutOutput {
     /// The options of the `stdout` output.

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 #if canImport(Glibc)
 import Glibc

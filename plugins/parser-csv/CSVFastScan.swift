@@ -1,5 +1,5 @@
-import CKuraSIMD
 import KuraCore
+import KuraFormats
 
 extension CSVEngine {
     /// Whether `options` allow the fast tokenizer: a one-byte delimiter other than a space (spaces after a closing
@@ -15,7 +15,7 @@ extension CSVEngine {
         let blocks = (p.count + 63) >> 6
         masks.removeAll()
         let out = masks.reserve(blocks * 4)
-        if p.count > 0 { kura_classify4(p.baseAddress!, p.count, quoteByte, delim0, 10, 13, out) }
+        ByteClasses.classify(p, quoteByte, delim0, 10, 13, into: out)
         masks.count = blocks * 4
     }
 
@@ -117,8 +117,8 @@ extension CSVEngine {
     mutating func unescapeQuoted(_ base: UnsafePointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
         let begin = scratch.count
         let out = scratch.reserve(to - from + 64)
-        let written = kura_collapse_doubled(base + from, to - from, quoteByte, out)
-        if written < 0 { return false }
+        guard let written = ByteClasses.collapseDoubled(base + from, count: to - from, quote: quoteByte, into: out)
+        else { return false }
         scratch.count += written
         addField(begin, begin + written, 3)
         return true

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// A column of the `csv` parser: name, type, and how to read its text.
 public struct CSVColumnOptions: Decodable, Sendable {

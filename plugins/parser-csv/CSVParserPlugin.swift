@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// Parser `csv`: delimited text (CSV, TSV, …) into typed columns, with Embulk's options and rules.
 public final class CSVParserPlugin: ParserPlugin {

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// The incremental CSV parser for one file: tokenizes records (quotes, escapes, multi-line fields), converts the
 /// fields straight from bytes into a `PageBuilder`, and rejects what it cannot read with the reason and location.

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// A column of the `json` parser: its name and type, and where in each record its value is.
 public struct JSONColumnOptions: Decodable, Sendable {

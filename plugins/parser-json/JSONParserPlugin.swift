@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// Parser `json`: a stream of JSON values (JSON Lines, concatenated or pretty-printed objects) into records, either
 /// whole as one json column or as typed columns picked by JSON Pointer, with Embulk's options.

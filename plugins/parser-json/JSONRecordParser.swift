@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// Parses one task's stream of JSON values into pages.
 ///

@@ -1,5 +1,6 @@
 import EncoderGzip
 import KuraCore
+import KuraFormats
 
 /// A small, seeded pseudo-random generator (SplitMix64), so every run benchmarks the same bytes.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,5 +1,6 @@
 import Benchmark
 import KuraCore
+import KuraFormats
 
 /// Rows in the in-memory event sample every parser benchmark reads.
 let sampleRows = 100_000

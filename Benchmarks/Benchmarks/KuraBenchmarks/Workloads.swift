@@ -1,5 +1,6 @@
 import DecoderGzip
 import KuraCore
+import KuraFormats
 import ParserCSV
 import ParserJSON
 

@@ -1,6 +1,7 @@
 import DecoderGzip
 import EncoderGzip
 import KuraCore
+import KuraFormats
 
 extension FuzzTargets {
     /// `JSON.compact`: the whole input is the text.

@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 
 /// A rejected record, reduced to what must not depend on how the input was split.
 struct RejectSummary: Equatable {

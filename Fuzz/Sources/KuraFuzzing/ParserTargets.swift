@@ -1,4 +1,5 @@
 import KuraCore
+import KuraFormats
 @_spi(Testing) import ParserCSV
 import ParserJSON
 

@@ -1,3 +1,4 @@
+import KuraCore
 /// Finds the first byte equal to any of a few targets, eight bytes at a time (SWAR), for parsers' hot loops.
 public enum ByteScan {
     @inlinable @inline(__always)

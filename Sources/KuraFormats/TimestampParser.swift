@@ -1,3 +1,4 @@
+import KuraCore
 /// Parses timestamp text with a strptime-style format into an instant (nanoseconds since the epoch).
 ///
 /// The format is compiled once; `parse(_:)` allocates nothing for the usual inputs (only error messages and zone
@@ -177,140 +178,125 @@ public final class TimestampParser: Sendable {
         case rule(ZoneRule)
     }
 
+    /// Interprets `steps` over the text `b`; every step must match and the text must end with the last one.
     func run(_ steps: [ParseOp], _ b: UnsafeRawBufferPointer) -> Result<Int64, ParseFailure> {
         var f = Fields()
-        var i = 0
-        let n = b.count
-        @inline(__always) func digits(_ maxDigits: Int) -> Int64? {
-            var v: Int64 = 0
-            var k = 0
-            while k < maxDigits, i < n, b[i] &- 48 <= 9 {
-                v = v * 10 + Int64(b[i] &- 48)
-                i += 1
-                k += 1
-            }
-            return k == 0 ? nil : v
-        }
-        @inline(__always) func signed(_ maxDigits: Int) -> Int64? {
-            var negative = false
-            if i < n, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
-                negative = b[i] == UInt8(ascii: "-")
-                i += 1
-            }
-            guard let v = digits(maxDigits) else { return nil }
-            return negative ? -v : v
-        }
-        @inline(__always) func skipOneSpace() { if i < n, b[i] == 32 { i += 1 } }
+        var c = TextCursor(b)
         for step in steps {
-            let at = i
-            switch step {
-            case .literal(let c):
-                guard i < n, b[i] == c else { return .failure(ParseFailure(at, .expectedLiteral(c))) }
-                i += 1
-            case .whitespace:
-                while i < n, isWhitespace(b[i]) { i += 1 }
-            case .year(let w):
-                guard let v = signed(w) else { return .failure(ParseFailure(at, .expectedNumber("a year"))) }
-                f.year = v
-            case .century:
-                guard let v = signed(2) else { return .failure(ParseFailure(at, .expectedNumber("a century"))) }
-                f.century = Int(v)
-            case .yearOfCentury:
-                guard let v = digits(2) else {
-                    return .failure(ParseFailure(at, .expectedNumber("a two-digit year")))
-                }
-                f.yearOfCentury = Int(v)
-            case .month:
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a month"))) }
-                f.month = Int(v)
-            case .day:
-                skipOneSpace()
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a day"))) }
-                f.day = Int(v)
-            case .dayOfYear:
-                guard let v = digits(3) else {
-                    return .failure(ParseFailure(at, .expectedNumber("a day of the year")))
-                }
-                f.dayOfYear = Int(v)
-            case .hour24:
-                skipOneSpace()
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("an hour"))) }
-                f.hour24 = Int(v)
-            case .hour12:
-                skipOneSpace()
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("an hour"))) }
-                f.hour12 = Int(v)
-            case .meridian:
-                guard i < n, b[i] | 0x20 == UInt8(ascii: "a") || b[i] | 0x20 == UInt8(ascii: "p") else {
-                    return .failure(ParseFailure(at, .expectedWord("AM or PM")))
-                }
-                let pm = b[i] | 0x20 == UInt8(ascii: "p")
-                i += 1
-                if i < n, b[i] == UInt8(ascii: ".") { i += 1 }
-                guard i < n, b[i] | 0x20 == UInt8(ascii: "m") else {
-                    return .failure(ParseFailure(at, .expectedWord("AM or PM")))
-                }
-                i += 1
-                if i < n, b[i] == UInt8(ascii: ".") { i += 1 }
-                f.pm = pm ? 1 : 0
-            case .minute:
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a minute"))) }
-                f.minute = Int(v)
-            case .second:
-                guard let v = digits(2) else { return .failure(ParseFailure(at, .expectedNumber("a second"))) }
-                f.second = Int(v)
-            case .fraction(let w):
-                var v: Int64 = 0
-                var k = 0
-                while k < w, i < n, b[i] &- 48 <= 9 {
-                    if k < 9 { v = v * 10 + Int64(b[i] &- 48) }
-                    i += 1
-                    k += 1
-                }
-                guard k > 0 else {
-                    return .failure(ParseFailure(at, .expectedNumber("fraction-of-second digits")))
-                }
-                for _ in min(k, 9)..<9 { v *= 10 }
-                f.fraction = v
-            case .zone:
-                switch scanZone(b, i) {
-                case .success(let (z, end)):
-                    f.zone = z
-                    i = end
-                case .failure(let e): return .failure(e)
-                }
-            case .epochSeconds, .epochMillis:
-                let negative = i < n && b[i] == UInt8(ascii: "-")
-                if i < n, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
-                let digitStart = i
-                while i < n, b[i] &- 48 <= 9 { i += 1 }
-                guard i > digitStart else {
-                    return .failure(ParseFailure(at, .expectedNumber("a count since the epoch")))
-                }
-                guard let v = ValueParsing.parseLong(UnsafeRawBufferPointer(rebasing: b[at..<i])) else {
-                    return .failure(ParseFailure(Int.max, .outOfRangeTimestamp))
-                }
-                if step == .epochSeconds {
-                    f.epochSeconds = v
-                    f.epochNegative = negative
-                } else {
-                    f.epochNanos = v
-                }
-            case .monthName:
-                guard let (k, end) = CalendarNames.match(CalendarNames.months, b, i) else {
-                    return .failure(ParseFailure(at, .expectedWord("a month name")))
-                }
-                f.month = k + 1
-                i = end
-            case .weekdayName:
-                guard let (_, end) = CalendarNames.match(CalendarNames.weekdays, b, i) else {
-                    return .failure(ParseFailure(at, .expectedWord("a weekday name")))
-                }
-                i = end
-            }
+            if let failure = apply(step, &c, &f) { return .failure(failure) }
         }
-        guard i == n else { return .failure(ParseFailure(i, .trailingText)) }
+        guard c.i == b.count else { return .failure(ParseFailure(c.i, .trailingText)) }
         return resolve(f)
+    }
+
+    /// Reads what `step` matches at the cursor into `f`; returns why it does not match, or nil.
+    @inline(__always)
+    func apply(_ step: ParseOp, _ c: inout TextCursor, _ f: inout Fields) -> ParseFailure? {
+        let at = c.i
+        /// Reads a number of at most `width` digits (signed when asked) into `field`, or fails naming `what`.
+        func number(_ width: Int, _ what: StaticString, signed: Bool = false, into field: inout Int) -> ParseFailure? {
+            guard let v = signed ? c.signed(width) : c.digits(width) else { return ParseFailure(at, .expectedNumber(what)) }
+            field = Int(v)
+            return nil
+        }
+        switch step {
+        case .literal(let ch):
+            guard c.take(ch) else { return ParseFailure(at, .expectedLiteral(ch)) }
+        case .whitespace:
+            while c.i < c.b.count, isWhitespace(c.b[c.i]) { c.i += 1 }
+        case .year(let w):
+            guard let v = c.signed(w) else { return ParseFailure(at, .expectedNumber("a year")) }
+            f.year = v
+        case .century: return number(2, "a century", signed: true, into: &f.century)
+        case .yearOfCentury: return number(2, "a two-digit year", into: &f.yearOfCentury)
+        case .month: return number(2, "a month", into: &f.month)
+        case .day:
+            c.skipOneSpace()
+            return number(2, "a day", into: &f.day)
+        case .dayOfYear: return number(3, "a day of the year", into: &f.dayOfYear)
+        case .hour24:
+            c.skipOneSpace()
+            return number(2, "an hour", into: &f.hour24)
+        case .hour12:
+            c.skipOneSpace()
+            return number(2, "an hour", into: &f.hour12)
+        case .meridian: return readMeridian(&c, &f)
+        case .minute: return number(2, "a minute", into: &f.minute)
+        case .second: return number(2, "a second", into: &f.second)
+        case .fraction(let w): return readFraction(w, &c, &f)
+        case .zone:
+            switch scanZone(c.b, c.i) {
+            case .success(let (z, end)):
+                f.zone = z
+                c.i = end
+            case .failure(let e): return e
+            }
+        case .epochSeconds, .epochMillis: return readEpoch(seconds: step == .epochSeconds, &c, &f)
+        case .monthName:
+            guard let (k, end) = CalendarNames.match(CalendarNames.months, c.b, c.i) else {
+                return ParseFailure(at, .expectedWord("a month name"))
+            }
+            f.month = k + 1
+            c.i = end
+        case .weekdayName:
+            guard let (_, end) = CalendarNames.match(CalendarNames.weekdays, c.b, c.i) else {
+                return ParseFailure(at, .expectedWord("a weekday name"))
+            }
+            c.i = end
+        }
+        return nil
+    }
+
+    /// Reads `%p`: `AM`/`PM` in any letter case, each letter optionally followed by a dot (`a.m.`).
+    func readMeridian(_ c: inout TextCursor, _ f: inout Fields) -> ParseFailure? {
+        let at = c.i
+        guard c.i < c.b.count, c.b[c.i] | 0x20 == UInt8(ascii: "a") || c.b[c.i] | 0x20 == UInt8(ascii: "p") else {
+            return ParseFailure(at, .expectedWord("AM or PM"))
+        }
+        let pm = c.b[c.i] | 0x20 == UInt8(ascii: "p")
+        c.i += 1
+        _ = c.take(UInt8(ascii: "."))
+        guard c.i < c.b.count, c.b[c.i] | 0x20 == UInt8(ascii: "m") else { return ParseFailure(at, .expectedWord("AM or PM")) }
+        c.i += 1
+        _ = c.take(UInt8(ascii: "."))
+        f.pm = pm ? 1 : 0
+        return nil
+    }
+
+    /// Reads `%N`-style fraction digits (at most `width`; digits past the ninth are read and dropped).
+    func readFraction(_ width: Int, _ c: inout TextCursor, _ f: inout Fields) -> ParseFailure? {
+        let at = c.i
+        var v: Int64 = 0
+        var k = 0
+        while k < width, c.i < c.b.count, c.b[c.i] &- 48 <= 9 {
+            if k < 9 { v = v * 10 + Int64(c.b[c.i] &- 48) }
+            c.i += 1
+            k += 1
+        }
+        guard k > 0 else { return ParseFailure(at, .expectedNumber("fraction-of-second digits")) }
+        for _ in min(k, 9)..<9 { v *= 10 }
+        f.fraction = v
+        return nil
+    }
+
+    /// Reads `%s` (seconds) or `%Q` (milliseconds) since the epoch: a signed integer that must fit 64 bits.
+    func readEpoch(seconds: Bool, _ c: inout TextCursor, _ f: inout Fields) -> ParseFailure? {
+        let at = c.i
+        let negative = c.i < c.b.count && c.b[c.i] == UInt8(ascii: "-")
+        if !c.take(UInt8(ascii: "-")) { _ = c.take(UInt8(ascii: "+")) }
+        let digitStart = c.i
+        while c.i < c.b.count, c.b[c.i] &- 48 <= 9 { c.i += 1 }
+        guard c.i > digitStart else { return ParseFailure(at, .expectedNumber("a count since the epoch")) }
+        guard let v = ValueParsing.parseLong(UnsafeRawBufferPointer(rebasing: c.b[at..<c.i])) else {
+            return ParseFailure(Int.max, .outOfRangeTimestamp)
+        }
+        if seconds {
+            f.epochSeconds = v
+            f.epochNegative = negative
+        } else {
+            f.epochNanos = v
+        }
+        return nil
     }
 
     /// Scans `%z` / `%Z` text at `i`.
@@ -652,5 +638,48 @@ struct ParseFailure: Error {
         case .outOfRangeTimestamp: return "the timestamp is out of range (years 1677 to 2262)"
         case .dst(let m): return m
         }
+    }
+}
+
+/// A read position in a timestamp's text, with the small readers the interpreter's steps share.
+struct TextCursor {
+    /// The text.
+    let b: UnsafeRawBufferPointer
+    /// The next byte to read.
+    var i = 0
+
+    init(_ b: UnsafeRawBufferPointer) { self.b = b }
+
+    /// Reads up to `maxDigits` decimal digits; nil when there is none.
+    @inline(__always) mutating func digits(_ maxDigits: Int) -> Int64? {
+        var v: Int64 = 0
+        var k = 0
+        while k < maxDigits, i < b.count, b[i] &- 48 <= 9 {
+            v = v * 10 + Int64(b[i] &- 48)
+            i += 1
+            k += 1
+        }
+        return k == 0 ? nil : v
+    }
+
+    /// Reads an optional `+`/`-` sign and up to `maxDigits` digits; nil when there is no digit.
+    @inline(__always) mutating func signed(_ maxDigits: Int) -> Int64? {
+        var negative = false
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+            negative = b[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard let v = digits(maxDigits) else { return nil }
+        return negative ? -v : v
+    }
+
+    /// Skips one space, when there is one (`%e`-style space padding).
+    @inline(__always) mutating func skipOneSpace() { _ = take(32) }
+
+    /// Consumes `byte` when it is next; returns whether it was.
+    @inline(__always) mutating func take(_ byte: UInt8) -> Bool {
+        guard i < b.count, b[i] == byte else { return false }
+        i += 1
+        return true
     }
 }

@@ -1,3 +1,4 @@
+import KuraCore
 extension Page {
     /// Appends record `row` as one JSON object keyed by column name, in schema order.
     ///

@@ -1,3 +1,4 @@
+import KuraCore
 /// Writes instants as text with a strftime-style format in a zone.
 ///
 /// The format is compiled once; `format(nanos:into:)` appends to a byte buffer and allocates nothing beyond the

@@ -1,3 +1,4 @@
+import KuraCore
 /// What a JSON reader does with a backslash escape that RFC 8259 does not define (`\a`, `\u12xY`) and with an
 /// escaped lone UTF-16 surrogate (`\uD800` without its pair), with Embulk's names.
 public enum JSONInvalidEscapes: String, ConfigEnum, Codable, Sendable {

@@ -1,49 +1,14 @@
 import KuraCore
+import KuraFormats
+import KuraTestSupport
 import Testing
 
 /// Conformance of the scanner, in the spirit of JSONTestSuite: texts that must be accepted (with their compact
 /// form), texts that must be rejected, and implementation-defined ones with the behaviour chosen here.
 @Suite struct JSONConformanceTests {
-    /// y_: valid documents and their compact form.
-    static let valid: [(String, String)] = [
-        ("{}", "{}"),
-        ("[]", "[]"),
-        (" [ ] ", "[]"),
-        ("{ \"a\" : 1 , \"b\" : [ true , false , null ] }", "{\"a\":1,\"b\":[true,false,null]}"),
-        ("\"\"", "\"\""),
-        ("0", "0"),
-        ("-0", "-0"),
-        ("-0.0e-0", "-0.0e-0"),
-        ("1E+2", "1E+2"),
-        ("1e-2", "1e-2"),
-        ("123.456e78", "123.456e78"),
-        ("[1.000000000000000000001]", "[1.000000000000000000001]"),
-        ("[1234567890123456789012345678901234567890]", "[1234567890123456789012345678901234567890]"),
-        ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]"),
-        ("[\"\\u0041\\u00e9\\uD83D\\uDE00\"]", "[\"\\u0041\\u00e9\\uD83D\\uDE00\"]"),
-        ("[\"é日本😀\"]", "[\"é日本😀\"]"),
-        ("[\"\u{7F}\"]", "[\"\u{7F}\"]"),
-        ("{\"a\":{\"b\":{\"c\":[[],[{}]]}}}", "{\"a\":{\"b\":{\"c\":[[],[{}]]}}}"),
-        ("\t\r\n[\n1\r,\t2\n]\n", "[1,2]"),
-        ("{\"\":\"\"}", "{\"\":\"\"}"),
-        ("[\"a b\"]", "[\"a b\"]"),
-        ("true", "true"),
-        ("null", "null"),
-        ("{\"a\":1,\"a\":2}", "{\"a\":1,\"a\":2}"),
-    ]
-
-    /// n_: invalid documents.
-    static let invalid: [String] = [
-        "", " ", "[", "]", "{", "}", "[1,]", "[,1]", "[1 2]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{'a':1}",
-        "{\"a\":1 \"b\":2}", "[01]", "[-01]", "[1.]", "[.5]", "[1e]", "[1e+]", "[-]", "[+1]", "[0x10]", "[1.5e]",
-        "[Infinity]", "[NaN]", "[-Infinity]", "[tru]", "[True]", "[nul]", "[nulll]", "[\"abc]", "[\"\\x\"]",
-        "[\"\\u12\"]", "[\"\\u12G4\"]", "[\"\\\"]", "[\"a\u{01}b\"]", "[\"a\tb\"]", "[1]x", "[1][2]", "1 2",
-        "{\"a\":1}}", "[\"a\"\"b\"]", "[\u{0C}]", "/* c */ []", "[1,,2]", "{,}", "{\"a\":}", "{:1}",
-        "[\"\\ud800\\\"]", "[1.2.3]", "[--1]", "[1e1.5]", "{\"a\":[}", "[{]}", "\u{FEFF}[]",
-    ]
 
     @Test func validDocumentsCompactExactly() {
-        for (text, expected) in Self.valid {
+        for (text, expected) in JSONConformanceCases.valid {
             switch compacted(text) {
             case .success(let out): #expect(out == expected, "\(text)")
             case .failure(let e): Issue.record("rejected valid \(text): \(e)")
@@ -52,7 +17,7 @@ import Testing
     }
 
     @Test func invalidDocumentsAreErrorsWithOffsets() {
-        for text in Self.invalid {
+        for text in JSONConformanceCases.invalid {
             switch compacted(text) {
             case .success(let out): Issue.record("accepted invalid \(text.debugDescription) as \(out)")
             case .failure(let e):
@@ -269,4 +234,15 @@ import Testing
         // Whatever appendQuoted writes is valid JSON that decodes back.
         if case .failure(let e) = compacted(bytes: Array("[\"a\\\"b\\\\c\\n\\u0001é\"]".utf8)) { Issue.record("\(e)") }
     }
+}
+
+/// Compacts `text` with `JSON.compact`, or returns the error.
+func compacted(_ text: String, maxDepth: Int = 1000, escapes: JSONInvalidEscapes = .passthrough) -> Result<String, JSONError> {
+    Result { () throws(JSONError) in try JSON.compact(text, maxDepth: maxDepth, invalidEscapes: escapes) }
+}
+
+func compacted(bytes: [UInt8]) -> Result<String, JSONError> {
+    var out: [UInt8] = []
+    let r = bytes.withUnsafeBytes { b in Result { () throws(JSONError) in try JSON.compact(b, into: &out) } }
+    return r.map { String(decoding: out, as: UTF8.self) }
 }

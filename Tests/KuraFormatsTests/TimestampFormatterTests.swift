@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KuraCore
+@testable import KuraFormats
 import KuraTestSupport
 
 @Suite struct TimestampFormatterTests {

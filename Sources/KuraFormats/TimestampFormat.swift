@@ -1,3 +1,4 @@
+import KuraCore
 /// Why a timestamp text or format was not accepted.
 public struct TimestampError: Error, CustomStringConvertible, Sendable {
     /// What is wrong, as a sentence.

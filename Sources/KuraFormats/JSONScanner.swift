@@ -1,3 +1,4 @@
+import KuraCore
 /// A byte-level JSON scanner (RFC 8259): validates one value, optionally compacts it and finds the members a
 /// `JSONPointerTree` asks for, in one pass and without allocating per value.
 ///

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KuraCore
+@testable import KuraFormats
 import KuraTestSupport
 
 /// Parses `text` and returns the instant as ISO 8601 in UTC.

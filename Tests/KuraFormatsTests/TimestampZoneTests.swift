@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import KuraCore
+@testable import KuraFormats
 
 struct DSTCase: CustomTestStringConvertible, Sendable {
     var zone: String

@@ -1,3 +1,4 @@
+import KuraCore
 /// The parser-wide timestamp options of the `csv` and `json` parsers, and how a timestamp column combines its own
 /// `format` / `timezone` / `date` with them.
 ///

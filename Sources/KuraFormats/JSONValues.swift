@@ -1,3 +1,4 @@
+import KuraCore
 /// Typed reads of single, already validated JSON values (the spans a `JSONScanner` finds), with Embulk's rules.
 extension JSON {
     /// The kind of a JSON value, told by its first byte.

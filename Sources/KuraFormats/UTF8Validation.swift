@@ -1,3 +1,4 @@
+import KuraCore
 /// Fast UTF-8 validation of byte ranges (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF).
 public enum UTF8Validation {
     /// Whether `bytes` is well-formed UTF-8.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import KuraCore
+@testable import KuraFormats
 
 func withBytes<T>(_ s: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
     var s = s

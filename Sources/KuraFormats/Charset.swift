@@ -1,3 +1,4 @@
+import KuraCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

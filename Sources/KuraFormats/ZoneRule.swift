@@ -1,3 +1,4 @@
+import KuraCore
 import Foundation
 
 /// What to do with a local wall-clock time that a zone's offset change skips (a gap) or repeats (an overlap).
