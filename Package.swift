@@ -74,7 +74,9 @@ let package = Package(
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),
         .testTarget(
             name: "KuraRuntimeTests",
-            dependencies: ["KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraTestSupport"]),
+            dependencies: [
+                "KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraTestSupport", .product(name: "Yams", package: "Yams"),
+            ]),
     ] + pluginTargets,
     swiftLanguageModes: [.v5]
 )

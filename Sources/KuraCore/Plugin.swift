@@ -106,6 +106,10 @@ public struct InputTask: Codable, Hashable, Sendable {
         self.size = size
         self.modifiedAt = modifiedAt
     }
+
+    enum CodingKeys: String, CodingKey {
+        case name = "path", size, modifiedAt = "mtime"
+    }
 }
 
 /// What an input plans to read: its tasks, and the config diff to store after a successful run.

@@ -45,10 +45,12 @@ public struct KuraEnvironment {
         }
     }
 
-    /// Loads `configPath` (and the config diff at `diffPath`, when it exists) into a validated pipeline.
-    public func pipeline(configPath: String, diffPath: String? = nil, sessionTime: Timestamp? = nil, dryRun: Bool = false)
-        throws -> LoadPipeline
-    {
+    /// Plans the load `configPath` (with the config diff at `diffPath` merged, when it exists): a validated
+    /// pipeline and its plan, of `shard`'s tasks only when given. Reads file metadata; writes nothing.
+    public func pipeline(
+        configPath: String, diffPath: String? = nil, sessionTime: Timestamp? = nil, dryRun: Bool = false,
+        shard: Shard? = nil
+    ) throws -> LoadPipeline {
         let loader = ConfigLoader(vars: vars, environment: environment)
         var root = try loader.load(path: configPath)
         if let diffPath, FileManager.default.fileExists(atPath: diffPath) {
@@ -58,7 +60,7 @@ public struct KuraEnvironment {
         let context = PluginContext(
             workingDirectory: workingDirectory, sessionTime: sessionTime ?? Timestamp(seconds: Int64(Date().timeIntervalSince1970)),
             logger: logger, isDryRun: dryRun)
-        return try LoadPipeline(config: root, file: configPath, registry: registry, context: context)
+        return try LoadPipeline(config: root, file: configPath, registry: registry, context: context, shard: shard)
     }
 }
 

@@ -25,16 +25,6 @@ public struct RunResult: Sendable {
     public var bytesRead: Int64
 }
 
-/// A stable 64-bit FNV-1a hash of a config, as 16 hex digits (recorded with each run).
-func configHash(_ node: ConfigNode) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in node.yamlText.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x0000_0100_0000_01B3
-    }
-    return String(h, radix: 16).leftPad(16)
-}
-
 /// Counters shared by the tasks of a run, for the budget and the progress line.
 final class RunCounters: @unchecked Sendable {
     let lock = NSLock()
@@ -43,7 +33,7 @@ final class RunCounters: @unchecked Sendable {
     var filesDone = 0
 }
 
-/// Executes a `LoadPipeline`: plans the input, runs the tasks in parallel (read+decode on one thread, parse,
+/// Executes a `LoadPipeline`'s plan: runs its tasks in parallel (read+decode on one thread, parse,
 /// filter and write on another, a bounded queue between them), checks the counts and commits the output once.
 public final class LoadRunner {
     public let pipeline: LoadPipeline
@@ -78,10 +68,10 @@ public final class LoadRunner {
     public func run(rejectsPathOverride: String? = nil) throws -> RunResult {
         let start = Date()
         let ctx = pipeline.context
-        let plan = try pipeline.input.plan(context: ctx)
+        let plan = pipeline.plan
         let planned = plan.tasks
         let runID = LoadRunner.makeRunID()
-        let rejectsPath = rejectsPathOverride ?? pipeline.exec.rejectsPath.map(ctx.resolve) ?? defaultRejectsPath()
+        let rejectsPath = rejectsPathOverride ?? plan.exec.rejectsPath
         let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)
         let counters = RunCounters()
         let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: planned, context: ctx)
@@ -144,7 +134,7 @@ public final class LoadRunner {
         if let ledger {
             let absolute = tasks.map { InputTask(name: ctx.resolve($0.name), size: $0.size, modifiedAt: $0.modifiedAt) }
             try ledger.recordRun(
-                id: runID, configHash: configHash(pipeline.config), counts: total, tasks: absolute, taskCounts: taskCounts)
+                id: runID, configHash: plan.configHash, counts: total, tasks: absolute, taskCounts: taskCounts)
             // The rejects commit with the data, in the warehouse's rejects table (and stay in the rejects file).
             try rejects.replay { try ledger.recordRejects(runID: runID, $0) }
         }
@@ -155,13 +145,6 @@ public final class LoadRunner {
             runID: runID, tasks: tasks, counts: taskCounts, total: total, skipped: skipped, configDiff: plan.configDiff,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, elapsedSeconds: Date().timeIntervalSince(start),
             bytesRead: bytesTotal.withLock { $0 })
-    }
-
-    func defaultRejectsPath() -> String {
-        if let loc = pipeline.outputLocation { return loc + "rejects.jsonl" }
-        let base = ((pipeline.file ?? "config") as NSString).lastPathComponent
-            .replacingOccurrences(of: ".liquid", with: "").replacingOccurrences(of: ".yml", with: "").replacingOccurrences(of: ".yaml", with: "")
-        return pipeline.context.resolve("kura-rejects/\(base).rejects.jsonl")
     }
 
     /// Runs one task; returns its counts.

@@ -51,7 +51,7 @@ public struct Previewer {
     public func run(limit: Int) throws -> Result {
         var ctx = pipeline.context
         if limit > 0 { ctx.pageRows = min(4096, max(16, limit)) }
-        let plan = try pipeline.input.plan(context: ctx)
+        let plan = pipeline.plan
         let runner = LoadRunner(pipeline: pipeline)
         runner.showProgress = false
         var pages: [Page] = []

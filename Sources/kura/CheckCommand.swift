@@ -16,15 +16,15 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let env = global.environment()
         let pipeline = try env.pipeline(configPath: config, dryRun: true)
-        let plan = try pipeline.input.plan(context: pipeline.context)
+        let plan = pipeline.plan
         print("config OK: \(config)")
         print("  input: \(plan.tasks.count) file(s)")
         for t in plan.tasks.prefix(20) { print("    \(t.name)") }
         if plan.tasks.count > 20 { print("    … \(plan.tasks.count - 20) more") }
-        print("  schema: \(pipeline.outputSchema)")
+        print("  schema: \(plan.outputSchema)")
         // A dry-run session reaches the target and compares its table with the schema, writing nothing.
-        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: plan.tasks, context: pipeline.context)
+        let session = try pipeline.output.begin(schema: plan.outputSchema, tasks: plan.tasks, context: pipeline.context)
         session.abort()
-        print("  output: \(pipeline.outputType) (reachable; the target accepts this schema)")
+        print("  output: \(plan.target.type) (reachable; the target accepts this schema)")
     }
 }

@@ -24,9 +24,22 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Load files again even when the warehouse ledger says they were loaded.")
     var force = false
 
+    @Flag(name: .long, help: "Print the plan (config, plugins, files, schema, target) and exit without reading data or writing anything.")
+    var dryRun = false
+
+    @Option(name: .long, help: "How --dry-run prints the plan: yaml or json.")
+    var format: PlanFormat = .yaml
+
+    @Option(name: .long, help: ArgumentHelp("Run only shard I of N (0 <= I < N): the files whose path hashes to I.", valueName: "I/N"))
+    var shard: Shard?
+
     func run() throws {
         let env = global.environment()
-        let pipeline = try env.pipeline(configPath: config, diffPath: configDiff)
+        let pipeline = try env.pipeline(configPath: config, diffPath: configDiff, dryRun: dryRun, shard: shard)
+        if dryRun {
+            print(try format.render(pipeline.plan), terminator: "")
+            return
+        }
         let runner = LoadRunner(pipeline: pipeline)
         runner.force = force
         signal(SIGINT, SIG_IGN)
@@ -47,4 +60,10 @@ struct RunCommand: ParsableCommand {
         print(RunSummary.render(result, outputType: pipeline.outputType, workingDirectory: env.workingDirectory), terminator: "")
         _ = sources
     }
+}
+
+extension PlanFormat: ExpressibleByArgument {}
+
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(text: argument) }
 }
