@@ -13,7 +13,7 @@ import Testing
         ])
     }
 
-    func filter(_ node: ConfigNode) throws -> RemoveColumnsFilter { try RemoveColumnsFilter(config: section(node)) }
+    func filter(_ node: ConfigNode) throws -> RemoveColumnsFilterPlugin { try RemoveColumnsFilterPlugin(config: section(node)) }
 
     @Test func removeDropsNamedColumns() throws {
         let f = try filter(m(("remove", strings("name", "at"))))
@@ -68,9 +68,9 @@ import Testing
     }
 
     @Test func optionsFromCode() throws {
-        let f = RemoveColumnsFilter(options: .init(keep: ["score"]))
+        let f = RemoveColumnsFilterPlugin(options: .init(keep: ["score"]))
         #expect(try f.outputSchema(for: input).names == ["score"])
-        #expect(RemoveColumnsFilter.descriptor.name == "remove_columns")
-        #expect(RemoveColumnsFilter.descriptor.kind == .filter)
+        #expect(RemoveColumnsFilterPlugin.descriptor.name == "remove_columns")
+        #expect(RemoveColumnsFilterPlugin.descriptor.kind == .filter)
     }
 }

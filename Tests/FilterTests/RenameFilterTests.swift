@@ -6,7 +6,7 @@ import Testing
 
 /// The output names of a rename filter configured with `node` over input columns `names`.
 func renamed(_ names: [String], _ node: ConfigNode) throws -> [String] {
-    try RenameFilter(config: section(node)).outputSchema(for: stringSchema(names)).names
+    try RenameFilterPlugin(config: section(node)).outputSchema(for: stringSchema(names)).names
 }
 
 func rules(_ items: ConfigNode...) -> ConfigNode { m(("type", s("rename")), ("rules", ConfigNode(.sequence(items)))).removing("type") }
@@ -14,7 +14,7 @@ func rules(_ items: ConfigNode...) -> ConfigNode { m(("type", s("rename")), ("ru
 @Suite struct RenameColumnsTests {
     @Test func renamesByMapAndKeepsTypesAndData() throws {
         let input = Schema([("id", .long), ("User Name", .string), ("at", .timestamp)])
-        let filter = try RenameFilter(config: section(m(("columns", m(("User Name", s("user_name")), ("at", s("created_at")))))))
+        let filter = try RenameFilterPlugin(config: section(m(("columns", m(("User Name", s("user_name")), ("at", s("created_at")))))))
         let out = try filter.outputSchema(for: input)
         #expect(out.names == ["id", "user_name", "created_at"])
         #expect(out.columns.map(\.type) == [.long, .string, .timestamp])
@@ -206,9 +206,9 @@ func rules(_ items: ConfigNode...) -> ConfigNode { m(("type", s("rename")), ("ru
     }
 
     @Test func optionsFromCodeAndDescriptor() throws {
-        let filter = RenameFilter(options: .init(columns: [("a", "b")], rules: [.lowerToUpper]))
+        let filter = RenameFilterPlugin(options: .init(columns: [("a", "b")], rules: [.lowerToUpper]))
         #expect(try filter.outputSchema(for: stringSchema(["a", "c"])).names == ["B", "C"])
-        #expect(RenameFilter.descriptor.kind == .filter)
-        #expect(RenameFilter.descriptor.name == "rename")
+        #expect(RenameFilterPlugin.descriptor.kind == .filter)
+        #expect(RenameFilterPlugin.descriptor.name == "rename")
     }
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// Formats `pages` of `schema` with the formatter configured by `node`; returns the text and the chunk count.
 func formatted(_ node: ConfigNode, _ schema: Schema, _ pages: [[[Value]]]) throws -> (text: String, chunks: Int) {
-    let plugin = try CSVFormatter(config: section(node))
+    let plugin = try CSVFormatterPlugin(config: section(node))
     let formatter = try plugin.makeFormatter(schema: schema)
     var out: [UInt8] = []
     var chunks = 0
@@ -167,19 +167,19 @@ let ts20240102 = Timestamp(nanos: 1_704_164_645_123_456_789)  // 2024-01-02T03:0
     }
 
     @Test func badFormatsAndZonesAreConfigErrors() {
-        let directive = configError { _ = try CSVFormatter(config: section(m(("default_timestamp_format", s("%Y-%E"))))) }
+        let directive = configError { _ = try CSVFormatterPlugin(config: section(m(("default_timestamp_format", s("%Y-%E"))))) }
         #expect(directive?.path == "out.formatter.default_timestamp_format")
         #expect(directive?.message.contains("%E") == true)
-        let zone = configError { _ = try CSVFormatter(config: section(m(("default_timezone", s("Mars/Olympus"))))) }
+        let zone = configError { _ = try CSVFormatterPlugin(config: section(m(("default_timezone", s("Mars/Olympus"))))) }
         #expect(zone?.path == "out.formatter.default_timezone")
         let columnZone = configError {
-            _ = try CSVFormatter(config: section(m(("column_options", m(("at", m(("timezone", s("Nowhere")))))))))
+            _ = try CSVFormatterPlugin(config: section(m(("column_options", m(("at", m(("timezone", s("Nowhere")))))))))
         }
         #expect(columnZone?.path == "out.formatter.column_options.at.timezone")
     }
 
     @Test func columnOptionsForAMissingColumnSuggestTheNearest() throws {
-        let plugin = try CSVFormatter(config: section(m(("column_options", m(("locl", m(("format", s("%Y")))))))))
+        let plugin = try CSVFormatterPlugin(config: section(m(("column_options", m(("locl", m(("format", s("%Y")))))))))
         let err = configError { _ = try plugin.makeFormatter(schema: schema) }
         #expect(err?.path == "out.formatter.column_options.locl")
         #expect(err?.fix?.contains("'local'") == true)
@@ -188,41 +188,41 @@ let ts20240102 = Timestamp(nanos: 1_704_164_645_123_456_789)  // 2024-01-02T03:0
 
 @Suite struct CSVOptionTests {
     @Test func defaultsMatchEmbulk() throws {
-        let o = try CSVFormatter(config: section(m())).options
-        #expect(o == CSVFormatter.Options())
+        let o = try CSVFormatterPlugin(config: section(m())).options
+        #expect(o == CSVFormatterPlugin.Options())
         #expect(o.delimiter == "," && o.quote == "\"" && o.quotePolicy == .minimal && o.escape == nil)
         #expect(o.effectiveEscape == "\"")
         #expect(o.headerLine && o.newline == .crlf && o.newlineInField == .lf && o.nullString == "")
         #expect(o.defaultTimezone == "UTC" && o.defaultTimestampFormat == "%Y-%m-%d %H:%M:%S.%6N %z")
-        #expect(CSVFormatter.Options(quotePolicy: .none).effectiveEscape == "\\")
+        #expect(CSVFormatterPlugin.Options(quotePolicy: .none).effectiveEscape == "\\")
     }
 
     @Test func charsetOtherThanUTF8IsRejected() throws {
-        let err = configError { _ = try CSVFormatter(config: section(m(("charset", s("Shift_JIS"))))) }
+        let err = configError { _ = try CSVFormatterPlugin(config: section(m(("charset", s("Shift_JIS"))))) }
         #expect(err?.path == "out.formatter.charset")
         #expect(err?.message.contains("UTF-8") == true)
-        #expect(try CSVFormatter(config: section(m(("charset", s("utf-8"))))).options.charset == "utf-8")
+        #expect(try CSVFormatterPlugin(config: section(m(("charset", s("utf-8"))))).options.charset == "utf-8")
     }
 
     @Test func invalidCharacters() {
-        #expect(configError { _ = try CSVFormatter(config: section(m(("delimiter", ConfigNode(.scalar("", quoted: true)))))) }?.path
+        #expect(configError { _ = try CSVFormatterPlugin(config: section(m(("delimiter", ConfigNode(.scalar("", quoted: true)))))) }?.path
             == "out.formatter.delimiter")
-        #expect(configError { _ = try CSVFormatter(config: section(m(("quote", s("''"))))) }?.path == "out.formatter.quote")
-        #expect(configError { _ = try CSVFormatter(config: section(m(("escape", s("\\\\"))))) }?.path == "out.formatter.escape")
-        #expect(configError { _ = try CSVFormatter(config: section(m(("delimiter", s("\""))))) } != nil)
+        #expect(configError { _ = try CSVFormatterPlugin(config: section(m(("quote", s("''"))))) }?.path == "out.formatter.quote")
+        #expect(configError { _ = try CSVFormatterPlugin(config: section(m(("escape", s("\\\\"))))) }?.path == "out.formatter.escape")
+        #expect(configError { _ = try CSVFormatterPlugin(config: section(m(("delimiter", s("\""))))) } != nil)
     }
 
     @Test func enumsAndUnknownKeys() {
-        let policy = configError { _ = try CSVFormatter(config: section(m(("quote_policy", s("MINIMUM"))))) }
+        let policy = configError { _ = try CSVFormatterPlugin(config: section(m(("quote_policy", s("MINIMUM"))))) }
         #expect(policy?.path == "out.formatter.quote_policy")
         #expect(policy?.fix?.contains("MINIMAL") == true)
-        let key = configError { _ = try CSVFormatter(config: section(m(("header_lines", s("true"))))) }
+        let key = configError { _ = try CSVFormatterPlugin(config: section(m(("header_lines", s("true"))))) }
         #expect(key?.path == "out.formatter.header_lines")
         #expect(key?.fix?.contains("header_line") == true)
     }
 
     @Test func descriptor() {
-        #expect(CSVFormatter.descriptor.kind == .formatter)
-        #expect(CSVFormatter.descriptor.name == "csv")
+        #expect(CSVFormatterPlugin.descriptor.kind == .formatter)
+        #expect(CSVFormatterPlugin.descriptor.name == "csv")
     }
 }

@@ -21,11 +21,11 @@ final class Collector: @unchecked Sendable {
     func rowsPage(_ n: Int) -> Page { page(schema, (0..<n).map { [.long(Int64($0)), .string("r\($0)")] }) }
 
     @Test func countsRecordsOfFinishedTasks() throws {
-        let output = try NullOutput(config: section(m()))
+        let output = try NullOutputPlugin(config: section(m()))
         try output.plan(schema: schema, context: context)
         let session = try #require(
             try output.begin(schema: schema, tasks: [InputTask(name: "a"), InputTask(name: "b"), InputTask(name: "c")], context: context)
-                as? NullOutput.Session)
+                as? NullOutputPlugin.Session)
         let a = try session.openTask(0), b = try session.openTask(1), c = try session.openTask(2)
         try a.add(rowsPage(3))
         try a.add(rowsPage(0))
@@ -41,7 +41,7 @@ final class Collector: @unchecked Sendable {
     }
 
     @Test func countsFromParallelTasks() throws {
-        let session = try #require(try NullOutput().begin(schema: schema, tasks: [], context: context) as? NullOutput.Session)
+        let session = try #require(try NullOutputPlugin().begin(schema: schema, tasks: [], context: context) as? NullOutputPlugin.Session)
         DispatchQueue.concurrentPerform(iterations: 8) { i in
             let w = try! session.openTask(i)
             for _ in 0..<10 { try! w.add(rowsPage(i + 1)) }
@@ -54,7 +54,7 @@ final class Collector: @unchecked Sendable {
         let lines = Collector()
         let logger = Logger(level: .debug) { _, line in lines.bytes.append(contentsOf: (line + "\n").utf8) }
         let ctx = PluginContext(workingDirectory: "/tmp", sessionTime: Timestamp(nanos: 0), logger: logger)
-        let session = try NullOutput().begin(schema: schema, tasks: [], context: ctx)
+        let session = try NullOutputPlugin().begin(schema: schema, tasks: [], context: ctx)
         let w = try session.openTask(0)
         try w.add(rowsPage(4))
         try w.finish()
@@ -63,11 +63,11 @@ final class Collector: @unchecked Sendable {
     }
 
     @Test func takesNoOptions() {
-        let err = configError { _ = try NullOutput(config: PluginConfig(node: m(("mode", s("fast"))), path: "out")) }
+        let err = configError { _ = try NullOutputPlugin(config: PluginConfig(node: m(("mode", s("fast"))), path: "out")) }
         #expect(err?.path == "out.mode")
         #expect(err?.fix == "remove it")
-        #expect(NullOutput.descriptor.kind == .output)
-        #expect(NullOutput.descriptor.name == "null")
+        #expect(NullOutputPlugin.descriptor.kind == .output)
+        #expect(NullOutputPlugin.descriptor.name == "null")
     }
 }
 
@@ -78,7 +78,7 @@ final class Collector: @unchecked Sendable {
 
     func printed(_ timezone: String, _ rows: [[Value]], dryRun: Bool = false) throws -> String {
         let collector = Collector()
-        let output = StdoutOutput(options: .init(timezone: timezone)) { collector.bytes.append(contentsOf: $0) }
+        let output = StdoutOutputPlugin(options: .init(timezone: timezone)) { collector.bytes.append(contentsOf: $0) }
         let ctx = PluginContext(workingDirectory: "/tmp", sessionTime: Timestamp(nanos: 0), logger: .silent, isDryRun: dryRun)
         let session = try output.begin(schema: schema, tasks: [InputTask(name: "t")], context: ctx)
         let w = try session.openTask(0)
@@ -110,7 +110,7 @@ final class Collector: @unchecked Sendable {
 
     @Test func linesOfParallelTasksDoNotInterleave() throws {
         let collector = Collector()
-        let output = StdoutOutput(options: .init()) { bytes in
+        let output = StdoutOutputPlugin(options: .init()) { bytes in
             collector.calls += 1
             // Write in two halves: without the lock, another task could slip in between.
             let half = bytes.count / 2
@@ -137,10 +137,10 @@ final class Collector: @unchecked Sendable {
     }
 
     @Test func optionsDecoding() throws {
-        #expect(try StdoutOutput(config: PluginConfig(node: m(), path: "out")).options.timezone == "UTC")
-        let err = configError { _ = try StdoutOutput(config: PluginConfig(node: m(("timezone", s("Moon/Base"))), path: "out")) }
+        #expect(try StdoutOutputPlugin(config: PluginConfig(node: m(), path: "out")).options.timezone == "UTC")
+        let err = configError { _ = try StdoutOutputPlugin(config: PluginConfig(node: m(("timezone", s("Moon/Base"))), path: "out")) }
         #expect(err?.path == "out.timezone")
-        #expect(StdoutOutput.descriptor.name == "stdout")
-        #expect(StdoutOutput.descriptor.kind == .output)
+        #expect(StdoutOutputPlugin.descriptor.name == "stdout")
+        #expect(StdoutOutputPlugin.descriptor.kind == .output)
     }
 }

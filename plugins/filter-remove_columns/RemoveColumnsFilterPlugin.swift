@@ -4,7 +4,7 @@ import KuraCore
 /// `remove_columns` filter does.
 ///
 /// Pages keep their column vectors: the output page is a projection, with no copying of values.
-public final class RemoveColumnsFilter: FilterPlugin {
+public final class RemoveColumnsFilterPlugin: FilterPlugin {
     /// The registry entry of the filter.
     public static let descriptor = PluginDescriptor(
         name: "remove_columns",
@@ -14,7 +14,7 @@ public final class RemoveColumnsFilter: FilterPlugin {
             remove: [password, internal_note]
             accept_unmatched_columns: false
             """,
-        factory: .filter { config in try RemoveColumnsFilter(config: config) })
+        factory: .filter { config in try RemoveColumnsFilterPlugin(config: config) })
 
     /// The decoded options.
     public let options: Options

@@ -1,7 +1,7 @@
 import Foundation
 import KuraCore
 
-extension RenameFilter {
+extension RenameFilterPlugin {
     /// The options of the `rename` filter, as in Embulk's `RenameFilterPlugin`.
     ///
     /// `columns` renames by name first; then `rules` apply in order, each to every column name.

@@ -5,7 +5,7 @@ import KuraCore
 ///
 /// Only the schema changes: pages pass through with the new schema over the same column vectors, so the filter
 /// costs nothing per record.
-public final class RenameFilter: FilterPlugin {
+public final class RenameFilterPlugin: FilterPlugin {
     /// The registry entry of the filter.
     public static let descriptor = PluginDescriptor(
         name: "rename",
@@ -26,7 +26,7 @@ public final class RenameFilter: FilterPlugin {
               max_length: 63
             - rule: unique_number_suffix
             """,
-        factory: .filter { config in try RenameFilter(config: config) })
+        factory: .filter { config in try RenameFilterPlugin(config: config) })
 
     /// The decoded options.
     public let options: Options

@@ -1,6 +1,6 @@
 import KuraCore
 
-extension RemoveColumnsFilter {
+extension RemoveColumnsFilterPlugin {
     /// The options of the `remove_columns` filter, as in Embulk's `remove_columns`: exactly one of `remove` and
     /// `keep`.
     public struct Options: Codable, Sendable, Equatable {

@@ -2,7 +2,7 @@ import Foundation
 import KuraCore
 
 /// The `null` output: discards every record and counts them, for benchmarks and for checking inputs and filters.
-public final class NullOutput: OutputPlugin {
+public final class NullOutputPlugin: OutputPlugin {
     /// The registry entry of the output.
     public static let descriptor = PluginDescriptor(
         name: "null",
@@ -10,7 +10,7 @@ public final class NullOutput: OutputPlugin {
         example: """
             type: "null"
             """,
-        factory: .output { config, _ in try NullOutput(config: config) })
+        factory: .output { config, _ in try NullOutputPlugin(config: config) })
 
     /// The decoded options.
     public let options: Options

@@ -1,7 +1,7 @@
 import KuraCore
 import KuraFormats
 
-extension CSVFormatter {
+extension CSVFormatterPlugin {
     /// When a field is put between quotes.
     public enum QuotePolicy: String, ConfigEnum, Codable, Sendable {
         /// Every value is quoted (nulls are written as `null_string`, unquoted).
@@ -215,13 +215,13 @@ func validateTimestampOptions(
 
 /// `column_options`: a mapping of column names to options, kept in the order written.
 struct ColumnOptionMap: Codable {
-    var entries: [(name: String, option: CSVFormatter.ColumnOption)]
+    var entries: [(name: String, option: CSVFormatterPlugin.ColumnOption)]
 
-    init(entries: [(name: String, option: CSVFormatter.ColumnOption)]) { self.entries = entries }
+    init(entries: [(name: String, option: CSVFormatterPlugin.ColumnOption)]) { self.entries = entries }
 
     init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: NameKey.self)
-        entries = try c.allKeys.map { ($0.stringValue, try c.decode(CSVFormatter.ColumnOption.self, forKey: $0)) }
+        entries = try c.allKeys.map { ($0.stringValue, try c.decode(CSVFormatterPlugin.ColumnOption.self, forKey: $0)) }
     }
 
     func encode(to encoder: Encoder) throws {

@@ -13,7 +13,7 @@ import Darwin
 /// Nulls print as nothing, strings and json as they are (unquoted), doubles in their shortest form, and timestamps
 /// as `2024-01-01 00:00:00 UTC` in `timezone`. Each page is printed in one locked write, so lines of tasks running
 /// in parallel never interleave. Nothing is printed in a dry run.
-public final class StdoutOutput: OutputPlugin {
+public final class StdoutOutputPlugin: OutputPlugin {
     /// The registry entry of the output.
     public static let descriptor = PluginDescriptor(
         name: "stdout",
@@ -22,7 +22,7 @@ public final class StdoutOutput: OutputPlugin {
             type: stdout
             timezone: UTC
             """,
-        factory: .output { config, _ in try StdoutOutput(config: config) })
+        factory: .output { config, _ in try StdoutOutputPlugin(config: config) })
 
     /// Where printed bytes go: a whole page's lines at once.
     public typealias Printer = @Sendable (UnsafeRawBufferPointer) -> Void
@@ -34,13 +34,13 @@ public final class StdoutOutput: OutputPlugin {
     /// Creates the output from its config section.
     public init(config: PluginConfig) throws {
         self.options = try config.decode(Options.self)
-        self.printer = StdoutOutput.writeToStandardOutput
+        self.printer = StdoutOutputPlugin.writeToStandardOutput
     }
 
     /// Creates the output with `printer` as the destination (standard output by default).
     public init(options: Options, printer: Printer? = nil) {
         self.options = options
-        self.printer = printer ?? StdoutOutput.writeToStandardOutput
+        self.printer = printer ?? StdoutOutputPlugin.writeToStandardOutput
     }
 
     /// Held while a page is printed, so that pages of parallel tasks never interleave.
@@ -96,14 +96,14 @@ final class LinePrinter: OutputTaskWriter {
     let schema: Schema
     let types: [ColumnType]
     let zone: ZoneRule
-    let printer: StdoutOutput.Printer
+    let printer: StdoutOutputPlugin.Printer
     let dryRun: Bool
     /// The zone's fixed offset and the name printed after timestamps, for UTC and `+09:00`-style zones.
     let fixed: (offset: Int, name: [UInt8])?
     let foundationZone: TimeZone?
     var buffer: [UInt8] = []
 
-    init(schema: Schema, zone: ZoneRule, timezone: String, printer: @escaping StdoutOutput.Printer, dryRun: Bool) {
+    init(schema: Schema, zone: ZoneRule, timezone: String, printer: @escaping StdoutOutputPlugin.Printer, dryRun: Bool) {
         self.schema = schema
         self.types = schema.columns.map(\.type)
         self.zone = zone
@@ -182,7 +182,7 @@ final class LinePrinter: OutputTaskWriter {
     func add(_ page: Page) throws {
         guard !dryRun, page.rowCount > 0 else { return }
         let text = lines(of: page)
-        StdoutOutput.printLock.withLock { text.withUnsafeBytes { printer($0) } }
+        StdoutOutputPlugin.printLock.withLock { text.withUnsafeBytes { printer($0) } }
     }
 
     func finish() throws {}

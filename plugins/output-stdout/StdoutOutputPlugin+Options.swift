@@ -1,7 +1,7 @@
 import KuraCore
 import KuraFormats
 
-extension StdoutOutput {
+extension StdoutOutputPlugin {
     /// The options of the `stdout` output.
     public struct Options: Codable, Sendable, Equatable {
         /// The time zone timestamps are printed in (default: `UTC`).

@@ -1,6 +1,6 @@
 import KuraCore
 
-extension NullOutput {
+extension NullOutputPlugin {
     /// The options of the `null` output: it has none, so any key is reported as unknown.
     public struct Options: Codable, Sendable, Equatable {
         public init() {}

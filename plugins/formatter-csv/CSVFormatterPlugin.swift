@@ -5,7 +5,7 @@ import KuraFormats
 ///
 /// Values are written as bytes straight into one reusable buffer, which goes to the sink after each page (or
 /// sooner when it grows past 64 KiB); no `String` is made per field except for doubles.
-public final class CSVFormatter: FormatterPlugin {
+public final class CSVFormatterPlugin: FormatterPlugin {
     /// The registry entry of the formatter.
     public static let descriptor = PluginDescriptor(
         name: "csv",
@@ -23,7 +23,7 @@ public final class CSVFormatter: FormatterPlugin {
             column_options:
               created_at: {format: "%Y-%m-%d", timezone: "Asia/Tokyo"}
             """,
-        factory: .formatter { config in try CSVFormatter(config: config) })
+        factory: .formatter { config in try CSVFormatterPlugin(config: config) })
 
     /// The decoded options.
     public let options: Options
@@ -82,7 +82,7 @@ struct FieldWriter {
     let delimiter: [UInt8]
     let quote: [UInt8]
     let escape: [UInt8]
-    let policy: CSVFormatter.QuotePolicy
+    let policy: CSVFormatterPlugin.QuotePolicy
     let nullString: [UInt8]
     let newlineInField: [UInt8]
     /// Whether an escape character inside a value is itself escaped (when it differs from the quote).
@@ -90,7 +90,7 @@ struct FieldWriter {
     /// Bytes that start something needing care: CR, LF, and the first bytes of the quote, delimiter and escape.
     var special = [Bool](repeating: false, count: 256)
 
-    init(_ o: CSVFormatter.Options) {
+    init(_ o: CSVFormatterPlugin.Options) {
         delimiter = Array(o.delimiter.utf8)
         quote = Array(o.quote.utf8)
         escape = Array(o.effectiveEscape.utf8)
@@ -189,7 +189,7 @@ final class CSVPageFormatter: PageFormatter {
     static let trueBytes = Array("true".utf8)
     static let falseBytes = Array("false".utf8)
 
-    init(schema: Schema, writer: FieldWriter, options: CSVFormatter.Options, timestamps: [TimestampFormatter?]) {
+    init(schema: Schema, writer: FieldWriter, options: CSVFormatterPlugin.Options, timestamps: [TimestampFormatter?]) {
         self.schema = schema
         self.types = schema.columns.map(\.type)
         self.writer = writer
