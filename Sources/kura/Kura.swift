@@ -84,9 +84,8 @@ enum Main {
         setvbuf(stdout, nil, _IOFBF, 1 << 16)
         #if os(Linux)
             // Pages (a few hundred KB each) are allocated and freed all the time. By default glibc serves them with
-            // mmap or trims them off the heap, so every page is page-faulted in afresh (about 40,000 faults per 1M
-            // CSV rows); keeping freed memory in the process costs about 1 MB of peak RSS and saves ~8% of the
-            // parse thread's CPU.
+            // mmap or trims them off the heap, so every page is page-faulted in afresh; keeping freed memory in the
+            // process trades a little peak RSS for far fewer page faults (Benchmarks/README.md has the figures).
             mallopt(M_MMAP_THRESHOLD, 64 << 20)
             mallopt(M_TRIM_THRESHOLD, 256 << 20)
         #endif
