@@ -17,7 +17,7 @@ struct CheckCommand: ParsableCommand {
         let env = global.environment()
         let pipeline = try env.pipeline(configPath: config, dryRun: true)
         let plan = pipeline.plan
-        print("config OK: \(config)")
+        print("plan: \(config)")
         print("  input: \(plan.tasks.count) file(s)")
         for t in plan.tasks.prefix(20) { print("    \(t.name)") }
         if plan.tasks.count > 20 { print("    … \(plan.tasks.count - 20) more") }
@@ -25,6 +25,9 @@ struct CheckCommand: ParsableCommand {
         // A dry-run session reaches the target and compares its table with the schema, writing nothing.
         let session = try pipeline.output.begin(schema: plan.outputSchema, tasks: plan.tasks, context: pipeline.context)
         session.abort()
-        print("  output: \(plan.target.type) (reachable; the target accepts this schema)")
+        let target = plan.redacted().target
+        let place = [target.location, target.table.map { "table " + $0 }, target.mode.map { "mode " + $0 }].compactMap { $0 }
+        print("  output: \(target.type)\(place.isEmpty ? "" : " " + place.joined(separator: ", ")) (reachable; the target accepts this schema)")
+        print("check OK: \(config)")
     }
 }
