@@ -54,15 +54,18 @@ let package = Package(
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
+        // Cron expressions, schedules and (next) jobs and the scheduler's decisions.
+        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraRuntime", "KuraBuiltins", "CMalloc",
+                "KuraCore", "KuraFormats", "KuraRuntime", "KuraJobs", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"]),
+        .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs"]),
         .testTarget(name: "KuraFormatsTests", dependencies: ["KuraFormats", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),

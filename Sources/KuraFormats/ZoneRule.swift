@@ -152,6 +152,49 @@ public struct ZoneRule: Sendable {
     }
 }
 
+/// The instants that a local wall-clock time names in a zone.
+public enum LocalTimeInstants: Equatable, Sendable {
+    /// The local time happens once, at this instant (UTC seconds).
+    case unique(Int64)
+    /// The clocks go back over the local time: it happens twice, first with the earlier offset.
+    case repeated(first: Int64, second: Int64)
+    /// The clocks go forward over the local time: it never happens; the gap ends at `gapEnd` (UTC seconds).
+    case skipped(gapEnd: Int64)
+}
+
+extension ZoneRule {
+    /// Every instant whose wall-clock time in this zone is `localSeconds` (seconds since the epoch as if local
+    /// were UTC): none in a gap, two in an overlap.
+    public func instants(atLocal localSeconds: Int64) -> LocalTimeInstants {
+        if let fixedOffset { return .unique(localSeconds - Int64(fixedOffset)) }
+        return table!.instants(atLocal: localSeconds)
+    }
+}
+
+extension ZoneTransitions {
+    func instants(atLocal local: Int64) -> LocalTimeInstants {
+        let n = transitions.count
+        if n == 0 { return .unique(local - Int64(offsets[0])) }
+        let guess = interval(atUTC: local)
+        var found: [Int64] = []
+        for m in max(0, guess - 2)...min(n, guess + 2) {
+            let u = local - Int64(offsets[m])
+            if (m == 0 || u >= transitions[m - 1]) && (m == n || u < transitions[m]) && !found.contains(u) {
+                found.append(u)
+            }
+        }
+        found.sort()
+        if found.count == 1 { return .unique(found[0]) }
+        if found.count >= 2 { return .repeated(first: found[0], second: found[found.count - 1]) }
+        for k in max(0, guess - 3)..<min(n, guess + 3) {
+            let before = Int64(offsets[k]), after = Int64(offsets[k + 1])
+            let t = transitions[k]
+            if after > before && local >= t + before && local < t + after { return .skipped(gapEnd: t) }
+        }
+        return .unique(local - Int64(offsets[guess]))
+    }
+}
+
 /// Appends `+hh:mm` (with `colon`) or `+hhmm`, and `:ss` / `ss` when the offset has seconds.
 func appendOffset(_ seconds: Int, colon: Bool, to out: inout [UInt8]) {
     out.append(seconds < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))

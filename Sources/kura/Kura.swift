@@ -17,7 +17,9 @@ struct Kura: ParsableCommand {
             is wrong and nothing was done.
             """,
         version: version,
-        subcommands: [RunCommand.self, PreviewCommand.self, CheckCommand.self, PluginsCommand.self, ExampleCommand.self])
+        subcommands: [
+            RunCommand.self, PreviewCommand.self, CheckCommand.self, CronCommand.self, PluginsCommand.self, ExampleCommand.self,
+        ])
 }
 
 /// Options every subcommand takes.
@@ -48,6 +50,12 @@ struct GlobalOptions: ParsableArguments {
             registry: BuiltinPlugins.registry, logger: KuraEnvironment.stderrLogger(level: LogLevel(name: logLevel) ?? .info),
             vars: map)
     }
+}
+
+/// Prints `message` as an error about the command line and returns exit status 2 to throw (no usage text).
+func usageError(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(("error: " + message + "\n").data(using: .utf8)!)
+    return ExitCode(ExitStatus.usage.rawValue)
 }
 
 /// Prints an error the way every command does and returns its exit status.
