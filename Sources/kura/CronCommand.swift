@@ -44,7 +44,7 @@ struct CronCommand: ParsableCommand {
             do { zone = try ZoneRule.resolve(tz) } catch { throw usageError("--tz: \(error)") }
             let schedule: CronSchedule
             do { schedule = CronSchedule(try CronExpression(expression), zone: zone) } catch let e as CronError {
-                throw ValidationError("\(e)")
+                throw usageError("\(e)")
             }
             var start = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
             if let from {
