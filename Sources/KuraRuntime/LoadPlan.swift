@@ -117,7 +117,8 @@ public struct LoadPlan: Codable, Sendable, Equatable {
         plan.config = Redaction.config(config)
         plan.plugins = plugins.map { p in
             var p = p
-            p.options = Redaction.config(p.options)
+            p.options = p.options.map(Redaction.config)
+            p.given = Redaction.config(p.given)
             return p
         }
         plan.target.location = plan.target.location.map(Redaction.url)
@@ -178,14 +179,17 @@ public struct PlannedPlugin: Codable, Sendable, Equatable {
     public var type: String
     /// Where its section is in the config, such as `in.parser` or `filters[1]`.
     public var path: String
-    /// Its options as given (the section without `type` and the nested plugin sections); every key was checked.
-    public var options: ConfigNode
+    /// Every option with the value the plugin uses, defaults included, when the plugin reports them.
+    public var options: ConfigNode?
+    /// Its section as written (without `type` and the nested plugin sections); every key was checked.
+    public var given: ConfigNode
 
-    public init(kind: PluginKind, type: String, path: String, options: ConfigNode) {
+    public init(kind: PluginKind, type: String, path: String, options: ConfigNode? = nil, given: ConfigNode) {
         self.kind = kind
         self.type = type
         self.path = path
         self.options = options
+        self.given = given
     }
 }
 

@@ -83,6 +83,13 @@ struct PipelineBuilder {
         return nil
     }
 
+    /// Runs `make` and records the plugin's decoded options on the plugin last added to `planned`.
+    mutating func made<T>(_ make: () throws -> T) -> T? {
+        let plugin = attempt(make)
+        if let plugin, !planned.isEmpty { planned[planned.count - 1].options = OptionsSnapshot.of(plugin) }
+        return plugin
+    }
+
     /// The items of the plugin list under `key` of `parent` (none when absent); anything but a list is an error.
     mutating func sectionList(_ key: String, of parent: ConfigNode, at path: String) -> [ConfigNode] {
         switch parent[key]?.kind {
@@ -105,7 +112,7 @@ struct PipelineBuilder {
             let factory = registry.descriptor(kind, t)?.factory
         else { return nil }
         let stripped = (["type"] + dropping).reduce(node) { $0.removing($1) }
-        planned.append(PlannedPlugin(kind: kind, type: t, path: path, options: stripped))
+        planned.append(PlannedPlugin(kind: kind, type: t, path: path, given: stripped))
         return (factory, PluginConfig(node: stripped, path: path, file: file))
     }
 
@@ -115,7 +122,7 @@ struct PipelineBuilder {
             case .input(let make) = factory
         else { return nil }
         let context = self.context
-        return attempt { try make(config, context) }
+        return made { try make(config, context) }
     }
 
     /// The `in.decoders` plugins.
@@ -123,7 +130,7 @@ struct PipelineBuilder {
         var decoders: [DecoderPlugin] = []
         for (i, item) in sectionList("decoders", of: input, at: "in.decoders").enumerated() {
             if let (factory, config) = section(item, "in.decoders[\(i)]", .decoder), case .decoder(let make) = factory,
-                let d = attempt({ try make(config) })
+                let d = made({ try make(config) })
             {
                 decoders.append(d)
             }
@@ -140,7 +147,7 @@ struct PipelineBuilder {
             return nil
         }
         guard let (factory, config) = section(node, "in.parser", .parser), case .parser(let make) = factory else { return nil }
-        return attempt { try make(config) }
+        return made { try make(config) }
     }
 
     /// The `filters:` plugins and the schemas they produce from `first` (empty when a schema is unknown).
@@ -149,7 +156,7 @@ struct PipelineBuilder {
         var schemas: [Schema] = first.map { [$0] } ?? []
         for (i, node) in nodes.enumerated() {
             guard let (factory, config) = section(node, "filters[\(i)]", .filter), case .filter(let make) = factory,
-                let f = attempt({ try make(config) })
+                let f = made({ try make(config) })
             else {
                 schemas.removeAll()
                 continue
@@ -171,8 +178,8 @@ struct PipelineBuilder {
         switch registry.descriptor(.output, type)?.factory {
         case .output(let make)?:
             let options = node.removing("type")
-            planned.append(PlannedPlugin(kind: .output, type: type, path: "out", options: options))
-            let output = attempt { try make(PluginConfig(node: options, path: "out", file: file), context) }
+            planned.append(PlannedPlugin(kind: .output, type: type, path: "out", given: options))
+            let output = made { try make(PluginConfig(node: options, path: "out", file: file), context) }
             return (output, target, LoadPipeline.outputLocation(node, context: context))
         case .fileOutput(let make)?:
             let location = node["path_prefix"]?.scalarText.map(context.resolve)
@@ -188,12 +195,12 @@ struct PipelineBuilder {
     ) -> OutputPlugin? {
         let (file, context) = (self.file, self.context)
         let options = node.removing("type").removing("formatter").removing("encoders")
-        planned.append(PlannedPlugin(kind: .output, type: type, path: "out", options: options))
-        let fileOutput = attempt { try make(PluginConfig(node: options, path: "out", file: file), context) }
+        planned.append(PlannedPlugin(kind: .output, type: type, path: "out", given: options))
+        let fileOutput = made { try make(PluginConfig(node: options, path: "out", file: file), context) }
         var formatter: FormatterPlugin? = nil
         if let fnode = node["formatter"], !fnode.isNull {
             if let (factory, config) = section(fnode, "out.formatter", .formatter), case .formatter(let makeFormatter) = factory {
-                formatter = attempt { try makeFormatter(config) }
+                formatter = made { try makeFormatter(config) }
             }
         } else {
             errors.append(ConfigError(
@@ -203,7 +210,7 @@ struct PipelineBuilder {
         var encoders: [EncoderPlugin] = []
         for (i, item) in sectionList("encoders", of: node, at: "out.encoders").enumerated() {
             if let (factory, config) = section(item, "out.encoders[\(i)]", .encoder), case .encoder(let makeEncoder) = factory,
-                let e = attempt({ try makeEncoder(config) })
+                let e = made({ try makeEncoder(config) })
             {
                 encoders.append(e)
             }

@@ -47,7 +47,13 @@ import Yams
             "input/file@in", "parser/csv@in.parser", "filter/rename@filters[0]", "output/file@out",
             "formatter/jsonl@out.formatter",
         ])
-        #expect(plan.plugins[0].options["path_prefix"]?.scalarText == "data/")
+        #expect(plan.plugins[0].given["path_prefix"]?.scalarText == "data/")
+        // The decoded options show the defaults the plugins apply.
+        let csv = try #require(plan.plugins[1].options)
+        #expect(csv["delimiter"]?.scalarText == ",")
+        #expect(csv["skip_header_lines"]?.scalarText == "0")
+        #expect(csv["quotes_in_quoted_fields"]?.scalarText == "ACCEPT_ONLY_RFC4180_ESCAPED")
+        #expect(csv["columns"]?.yamlText.contains("name: id") == true)
         #expect(plan.target == OutputTarget(type: "file", location: dir.path + "/out/part"))
         #expect(plan.exec.maxThreads == 1)
         #expect(plan.exec.maxErrors == "5")
@@ -62,7 +68,8 @@ import Yams
         // YAML keeps every mapping's key order; JSON readers may not, so JSON is compared key by key.
         let back = try YAMLDecoder().decode(LoadPlan.self, from: try YAMLEncoder().encode(plan))
         #expect(back.config.yamlText == plan.config.yamlText)
-        #expect(back.plugins.map(\.options.yamlText) == plan.plugins.map(\.options.yamlText))
+        #expect(back.plugins.map(\.given.yamlText) == plan.plugins.map(\.given.yamlText))
+        #expect(back.plugins.map { $0.options?.yamlText } == plan.plugins.map { $0.options?.yamlText })
         let fromJSON = try JSONDecoder().decode(LoadPlan.self, from: try JSONEncoder().encode(plan))
         for other in [back, fromJSON] {
             #expect(other.configHash == plan.configHash)
@@ -125,7 +132,7 @@ import Yams
         ])
         let plan = LoadPlan(
             configFile: nil, config: node, sessionTime: Timestamp(seconds: 1_700_000_000),
-            plugins: [PlannedPlugin(kind: .output, type: "postgresql", path: "out", options: node["out"]!)], tasks: [],
+            plugins: [PlannedPlugin(kind: .output, type: "postgresql", path: "out", given: node["out"]!)], tasks: [],
             schemas: [Schema([("id", .long)])],
             target: OutputTarget(type: "postgresql", location: "postgresql://loader:s3cr%40t@db.internal:5432/wh"),
             exec: PlannedExec(maxThreads: 1, maxErrors: "unlimited", rejectsPath: "r.jsonl"), configDiff: [:])
