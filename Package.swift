@@ -55,7 +55,7 @@ let package = Package(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
         // Cron expressions, schedules and (next) jobs and the scheduler's decisions.
-        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats"]),
+        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "kura",
@@ -65,7 +65,7 @@ let package = Package(
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"]),
-        .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs"]),
+        .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs", "KuraBuiltins", "KuraTestSupport"]),
         .testTarget(name: "KuraFormatsTests", dependencies: ["KuraFormats", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),

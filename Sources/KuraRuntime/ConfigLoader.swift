@@ -8,6 +8,10 @@ public struct ConfigLoader {
     public var vars: [String: String]
     /// Environment for templates: `{{ env.NAME }}` (default: the process environment).
     public var environment: [String: String]
+    /// Top-level template variables, such as a job session's `{{ session_date }}` (default none).
+    public var variables: [String: String] = [:]
+    /// Whether every file is a template, not only `.liquid` ones (default false; job steps set it).
+    public var rendersEveryFile = false
 
     public init(vars: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.vars = vars
@@ -23,12 +27,16 @@ public struct ConfigLoader {
             throw ConfigError(path: "", file: path, "cannot read the config file", fix: "check that the path exists and is readable")
         }
         var yaml = text
-        if path.hasSuffix(".liquid") {
-            let dir = (path as NSString).deletingLastPathComponent
-            yaml = try LiquidTemplate(source: text, file: path, directory: dir.isEmpty ? "." : dir)
-                .render(context: LiquidTemplate.Context(env: environment, vars: vars))
-        }
+        if path.hasSuffix(".liquid") || rendersEveryFile { yaml = try render(text, file: path) }
         return try parse(yaml: yaml, file: path)
+    }
+
+    /// Renders the template `text` of the file `file` with `env`, `vars` and `variables`.
+    public func render(_ text: String, file: String) throws -> String {
+        let dir = (file as NSString).deletingLastPathComponent
+        var context = LiquidTemplate.Context(env: environment, vars: vars)
+        context.assigned = variables
+        return try LiquidTemplate(source: text, file: file, directory: dir.isEmpty ? "." : dir).render(context: context)
     }
 
     /// Parses YAML text into a config tree.
