@@ -20,8 +20,8 @@ let pluginTargets: [Target] = [
     plugin("OutputNull", "output-null"),
     plugin("OutputStdout", "output-stdout"),
     plugin("OutputFile", "output-file"),
-    plugin("OutputSQLite", "output-sqlite", ["CSQLite"]),
-    plugin("OutputPostgreSQL", "output-postgresql", ["CLibPQ"]),
+    plugin("OutputSQLite", "output-sqlite", ["KuraSQLite", "KuraWarehouse"]),
+    plugin("OutputPostgreSQL", "output-postgresql", ["CLibPQ", "KuraLibPQ", "KuraWarehouse"]),
 ]
 
 let package = Package(
@@ -50,6 +50,11 @@ let package = Package(
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
+        // Thin Swift wrappers over the C clients, shared by the warehouse and the output plugins.
+        .target(name: "KuraSQLite", dependencies: ["KuraCore", "CSQLite"]),
+        .target(name: "KuraLibPQ", dependencies: ["KuraCore", "CLibPQ"]),
+        // kura's own tables (runs, file ledger, rejects), versioned, in SQLite and PostgreSQL.
+        .target(name: "KuraWarehouse", dependencies: ["KuraCore", "KuraSQLite", "KuraLibPQ"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "kura",
@@ -62,15 +67,22 @@ let package = Package(
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
-        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
-        .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "CLibPQ", "KuraTestSupport"]),
+        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraSQLite", "KuraTestSupport"]),
+        .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "KuraLibPQ", "KuraTestSupport"]),
+        .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
+        // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.
+        .testTarget(
+            name: "PostgreSQLIntegrationTests",
+            dependencies: [
+                "kura", "KuraWarehouse", "KuraLibPQ", "OutputPostgreSQL", "KuraRuntime", "KuraBuiltins", "KuraTestSupport",
+            ]),
         .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
         .testTarget(
             name: "FormatterCSVTests",
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),
         .testTarget(
             name: "KuraRuntimeTests",
-            dependencies: ["KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraTestSupport"]),
+            dependencies: ["KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraSQLite", "KuraTestSupport"]),
     ] + pluginTargets,
     swiftLanguageModes: [.v5]
 )

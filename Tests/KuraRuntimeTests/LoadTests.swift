@@ -1,6 +1,7 @@
 import Foundation
 import KuraBuiltins
 import KuraCore
+import KuraSQLite
 import OutputSQLite
 import Testing
 
