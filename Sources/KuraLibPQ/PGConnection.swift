@@ -16,8 +16,9 @@ public struct PGRows {
 
 /// One libpq connection (`PGconn`), used by one thread at a time.
 ///
-/// Statements run with `execute` (text results), `query` (rows) and `copyIn` (COPY … FROM STDIN). Notices from the
-/// server go to the logger at `info` (warnings at `warn`) instead of libpq's default of stderr.
+/// Statements run with `execute` (several statements, no parameters) and `query` (one statement with parameters),
+/// both returning rows as text; `COPY … FROM STDIN` runs with `beginCopy`, `putCopyData` and `endCopy`. Notices from
+/// the server go to the logger at `info` (warnings at `warn`) instead of libpq's default of stderr.
 public final class PGConnection {
     /// The underlying `PGconn`.
     public let handle: OpaquePointer

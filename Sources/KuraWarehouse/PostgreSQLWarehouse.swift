@@ -24,14 +24,16 @@ public final class PostgreSQLWarehouse: WarehouseStore {
     public let connection: PGConnection
     /// The schema holding the tables (default `kura`).
     public let schema: String
-    /// `schema`, quoted.
+    /// `schema` as written in statements: as is when it is a plain lower-case name (such as `kura`), else quoted.
     let s: String
 
     /// A store on `connection`, with its tables in `schema` (default `kura`).
     public init(connection: PGConnection, schema: String = "kura") {
         self.connection = connection
         self.schema = schema
-        self.s = quoteIdentifier(schema)
+        let plain = schema.utf8.first.map { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) } == true
+            && schema.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
+        self.s = plain ? schema : quoteIdentifier(schema)
     }
 
     public var location: String { "\(connection.settings.redactedDescription) (schema \(schema))" }
