@@ -20,8 +20,8 @@ let pluginTargets: [Target] = [
     plugin("OutputNull", "output-null"),
     plugin("OutputStdout", "output-stdout", ["KuraFormats"]),
     plugin("OutputFile", "output-file"),
-    plugin("OutputSQLite", "output-sqlite", ["CSQLite"]),
-    plugin("OutputPostgreSQL", "output-postgresql", ["KuraFormats", "CLibPQ"]),
+    plugin("OutputSQLite", "output-sqlite", ["KuraSQLite", "KuraWarehouse"]),
+    plugin("OutputPostgreSQL", "output-postgresql", ["KuraFormats", "CLibPQ", "KuraLibPQ", "KuraWarehouse"]),
 ]
 
 let package = Package(
@@ -54,9 +54,14 @@ let package = Package(
         .target(
             name: "KuraBuiltins",
             dependencies: pluginTargets.map { .target(name: $0.name) } + ["KuraCore"]),
-        // Cron expressions, schedules and (next) jobs and the scheduler's decisions.
-        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime"]),
+        // Thin Swift wrappers over the C clients, shared by the warehouse and the output plugins.
+        .target(name: "KuraSQLite", dependencies: ["KuraCore", "CSQLite"]),
+        .target(name: "KuraLibPQ", dependencies: ["KuraCore", "CLibPQ"]),
+        // kura's own tables (runs, file ledger, rejects), versioned, in SQLite and PostgreSQL.
+        .target(name: "KuraWarehouse", dependencies: ["KuraCore", "KuraSQLite", "KuraLibPQ"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
+        // Cron expressions, schedules, job files and (next) the scheduler's decisions.
+        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime"]),
         .executableTarget(
             name: "kura",
             dependencies: [
@@ -70,8 +75,15 @@ let package = Package(
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
-        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraTestSupport"]),
-        .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "CLibPQ", "KuraTestSupport"]),
+        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraSQLite", "KuraTestSupport"]),
+        .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "KuraLibPQ", "KuraTestSupport"]),
+        .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
+        // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.
+        .testTarget(
+            name: "PostgreSQLIntegrationTests",
+            dependencies: [
+                "kura", "KuraWarehouse", "KuraLibPQ", "OutputPostgreSQL", "KuraRuntime", "KuraBuiltins", "KuraTestSupport",
+            ]),
         .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
         .testTarget(
             name: "FormatterCSVTests",
@@ -79,7 +91,8 @@ let package = Package(
         .testTarget(
             name: "KuraRuntimeTests",
             dependencies: [
-                "KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraTestSupport", .product(name: "Yams", package: "Yams"),
+                "KuraRuntime", "KuraBuiltins", "OutputSQLite", "KuraSQLite", "KuraTestSupport",
+                .product(name: "Yams", package: "Yams"),
             ]),
     ] + pluginTargets,
     swiftLanguageModes: [.v5]

@@ -48,11 +48,14 @@ extension JobSpec {
 struct NodeReader {
     let file: String
     var errors: [ConfigError] = []
+    /// The key path of the mapping being read (empty at the top), prefixed to every error's path.
+    var prefix = ""
 
     init(file: String) { self.file = file }
 
     mutating func fail(_ path: String, _ node: ConfigNode?, _ message: String, fix: String? = nil) {
-        errors.append(ConfigError(path: path, mark: node?.mark, file: file, message, fix: fix))
+        let full = prefix.isEmpty || path.hasPrefix(prefix + ".") ? path : prefix + "." + path
+        errors.append(ConfigError(path: full, mark: node?.mark, file: file, message, fix: fix))
     }
 
     /// Records every key of `entries` that is not in `allowed`, with the nearest allowed one.
@@ -121,6 +124,8 @@ struct NodeReader {
         }
         checkKeys(entries, allowed: ["limit", "backoff_seconds"], at: "retries")
         var policy = RetryPolicy()
+        prefix = "retries"
+        defer { prefix = "" }
         if let n = integer(node, "limit", min: 0) { policy.limit = n }
         if let s = integer(node, "backoff_seconds", min: 0) { policy.backoffSeconds = s }
         return policy

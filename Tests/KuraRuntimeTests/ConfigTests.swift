@@ -1,24 +1,9 @@
 import Foundation
 import KuraCore
+import KuraTestSupport
 import Testing
 
 @testable import KuraRuntime
-
-/// A temporary directory removed when the test ends.
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "kura-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func write(_ name: String, _ text: String) -> String {
-        let p = path + "/" + name
-        try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: p, atomically: true, encoding: .utf8)
-        return p
-    }
-}
 
 @Suite struct ConfigLoaderTests {
     @Test func yamlSyntaxErrorHasLineAndColumn() throws {

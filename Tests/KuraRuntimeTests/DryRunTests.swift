@@ -1,4 +1,5 @@
 import Foundation
+import KuraTestSupport
 import Testing
 
 /// `kura run --dry-run` and `--shard`, through the built executable.

@@ -1,6 +1,7 @@
 import Foundation
 import KuraBuiltins
 import KuraCore
+import KuraFormats
 import KuraTestSupport
 import Testing
 import Yams

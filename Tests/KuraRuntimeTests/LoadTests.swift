@@ -1,7 +1,9 @@
 import Foundation
 import KuraBuiltins
 import KuraCore
+import KuraSQLite
 import OutputSQLite
+import KuraTestSupport
 import Testing
 
 @testable import KuraRuntime
@@ -337,52 +339,5 @@ import Testing
             config error at c.yml:9:18 (filters[0].columns.b): column 'b' does not exist in the input schema; did you mean 'a'?
             config error at c.yml:10:13 (out.type): unknown output plugin 'sqlit'; did you mean 'sqlite'? available: null, stdout, file, sqlite, postgresql
             """)
-    }
-}
-
-/// The same load into a real PostgreSQL server (skipped when `KURA_TEST_PG_HOST` is unset; `scripts/test` sets it).
-@Suite struct PostgreSQLLoadTests {
-    static let env = ProcessInfo.processInfo.environment
-
-    func psql(_ sql: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["psql", "-X", "-q", "-t", "-A", "-h", Self.env["KURA_TEST_PG_HOST"]!, "-p", Self.env["KURA_TEST_PG_PORT"]!,
-                       "-U", Self.env["KURA_TEST_PG_USER"]!, "-d", Self.env["KURA_TEST_PG_DATABASE"]!, "-c", sql]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    @Test(.enabled(if: env["KURA_TEST_PG_HOST"] != nil, "needs a PostgreSQL server (KURA_TEST_PG_HOST)"))
-    func loadWithRejectsAndLedgerIsExactlyOnce() throws {
-        let dir = TempDir()
-        let table = "events_\(UInt32.random(in: 0...UInt32.max))"
-        _ = dir.write("data/a.csv", LoadTests.header + "1,a,1.5,true,2024-01-01 00:00:00,{}\n2,b,x,true,2024-01-01 00:00:00,{}\n")
-        _ = dir.write("data/b.csv", LoadTests.header + "3,c,2,false,2024-01-02 00:00:00,[1]\n")
-        let out = """
-              type: postgresql
-              host: \(Self.env["KURA_TEST_PG_HOST"]!)
-              port: \(Self.env["KURA_TEST_PG_PORT"]!)
-              user: \(Self.env["KURA_TEST_PG_USER"]!)
-              database: \(Self.env["KURA_TEST_PG_DATABASE"]!)
-              table: \(table)
-              mode: insert
-            """
-        let config = dir.write("load.yml", LoadTests().csvConfig(prefix: "data/", out: out))
-        let env = KuraEnvironment(registry: BuiltinPlugins.registry, logger: .silent, workingDirectory: dir.path, environment: [:])
-        let first = try LoadRunner(pipeline: try env.pipeline(configPath: config)).run()
-        #expect(first.total == RowCounts(read: 3, loaded: 2, rejected: 1, filtered: 0))
-        #expect(try psql("SELECT string_agg(id::text || ':' || name, ',' ORDER BY id) FROM \(table)") == "1:a,3:c")
-        #expect(try psql("SELECT file || ':' || line || ':' || column_name || ':' || code FROM kura.rejects WHERE target LIKE '%\(table)%'")
-            == "data/a.csv:3:score:CAST")
-        let second = try LoadRunner(pipeline: try env.pipeline(configPath: config)).run()
-        #expect(second.total.loaded == 0)
-        #expect(second.skipped.count == 2)
-        #expect(try psql("SELECT count(*) FROM \(table)") == "2")
-        try? _ = psql("DROP TABLE \(table)")
     }
 }

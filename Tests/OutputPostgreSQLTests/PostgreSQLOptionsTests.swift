@@ -1,6 +1,8 @@
 import Foundation
 import KuraCore
 import KuraFormats
+import KuraLibPQ
+import KuraTestSupport
 import Testing
 
 @testable import OutputPostgreSQL
@@ -135,7 +137,7 @@ struct PostgreSQLOptionsTests {
             FieldEncoder.make(column: "d", source: .double, target: TargetType(name: "float8", display: "float8"), option: nil, defaultZone: zone)!,
         ]
         let encoder = CopyEncoder(encoders: encoders, binary: false)
-        let page = makePage(schema, [[.string("a\tb\nc\\d\re"), .boolean(true), .double(-.infinity)], [.null, .null, .double(.nan)]])
+        let page = page(schema, [[.string("a\tb\nc\\d\re"), .boolean(true), .double(-.infinity)], [.null, .null, .double(.nan)]])
         try encoder.encode(page) { _ in }
         let text = encoder.withPending { String(decoding: $0, as: UTF8.self) }
         #expect(text == "a\\tb\\nc\\\\d\\re\tt\t-Infinity\n\\N\t\\N\tNaN\n")

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraSQLite
 import KuraTestSupport
 @testable import OutputSQLite
 import Testing
@@ -380,6 +381,24 @@ import Testing
         _ = try run("r3", mode: "truncate_insert", commit: true)
         #expect(try db.queryText("SELECT DISTINCT run_id FROM _kura_files") == [["r3"]])
         #expect(try db.queryText("SELECT count(*) FROM _kura_runs") == [["3"]])
+    }
+
+    @Test func aWarehouseNewerThanThisKuraIsRefusedAtBegin() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let path = dir.file("w.db")
+        do {
+            let db = try SQLiteConnection(path: path)
+            try db.exec("CREATE TABLE _kura_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO _kura_meta VALUES ('schema_version', '3')")
+        }
+        let plugin = try makePlugin([("path", .scalar("w.db")), ("table", .scalar("t"))], context: dir.context)
+        do {
+            _ = try plugin.begin(schema: Self.schema, tasks: [], context: dir.context)
+            Issue.record("a version 3 warehouse was not refused")
+        } catch let error as SystemError {
+            #expect(error.message == "the warehouse at \(path) has kura schema version 3; this kura knows up to 2; upgrade kura")
+        }
+        #expect(try !tableExists(path, "t"))
     }
 
     // MARK: - Options

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraSQLite
 import KuraTestSupport
 import OutputSQLite
 

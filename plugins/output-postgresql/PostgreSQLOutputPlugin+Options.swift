@@ -228,22 +228,7 @@ extension PostgreSQLOutputPlugin {
             database = try c.decodeIfPresent(String.self, forKey: .database)
             url = try c.decodeIfPresent(String.self, forKey: .url)
             schema = try c.decodeIfPresent(String.self, forKey: .schema) ?? "public"
-            if c.contains(.ssl) {
-                if let b = try? c.decode(Bool.self, forKey: .ssl) {
-                    ssl = b ? .require : .disable
-                } else {
-                    let text = try c.decode(String.self, forKey: .ssl).lowercased()
-                    switch text {
-                    case "enable", "require": ssl = .require
-                    case "verify", "verify-full": ssl = .verify
-                    case "disable": ssl = .disable
-                    default:
-                        throw ConfigError(
-                            at: c.codingPath, CodingKeys.ssl, "'\(text)' is not an ssl setting",
-                            fix: "use true, false, enable, disable or verify")
-                    }
-                }
-            }
+            ssl = try Self.decodeSSL(c)
             options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
             connectTimeout = try c.decodeIfPresent(Int.self, forKey: .connectTimeout)
             table = try c.decode(String.self, forKey: .table)
@@ -263,8 +248,29 @@ extension PostgreSQLOutputPlugin {
             schemaUpdate = try c.decodeIfPresent(SchemaUpdate.self, forKey: .schemaUpdate) ?? .none
             copyFormat = try c.decodeIfPresent(CopyFormat.self, forKey: .copyFormat) ?? .binary
 
+            try validate(c.codingPath)
+        }
+
+        /// The `ssl` setting: a boolean, or `enable`/`require`, `verify`/`verify-full`, `disable`; `nil` when unset.
+        static func decodeSSL(_ c: KeyedDecodingContainer<CodingKeys>) throws -> SSLSetting? {
+            guard c.contains(.ssl) else { return nil }
+            if let b = try? c.decode(Bool.self, forKey: .ssl) { return b ? .require : .disable }
+            let text = try c.decode(String.self, forKey: .ssl).lowercased()
+            switch text {
+            case "enable", "require": return .require
+            case "verify", "verify-full": return .verify
+            case "disable": return .disable
+            default:
+                throw ConfigError(
+                    at: c.codingPath, CodingKeys.ssl, "'\(text)' is not an ssl setting",
+                    fix: "use true, false, enable, disable or verify")
+            }
+        }
+
+        /// Checks the decoded values against each other and their ranges; errors are located under `codingPath`.
+        func validate(_ codingPath: [CodingKey]) throws {
             func fail(_ key: CodingKeys, _ message: String, _ fix: String) -> ConfigError {
-                ConfigError(at: c.codingPath, key, message, fix: fix)
+                ConfigError(at: codingPath, key, message, fix: fix)
             }
             if table.isEmpty { throw fail(.table, "the table name is empty", "set it to a name such as 'events'") }
             for (key, value) in [(CodingKeys.table, table), (.schema, schema), (.tempSchema, tempSchema ?? "")]

@@ -1,5 +1,7 @@
 import Foundation
 import KuraCore
+import KuraSQLite
+import KuraWarehouse
 
 /// One run of output `sqlite`: one connection and one write transaction, shared by every task.
 ///
@@ -60,6 +62,8 @@ public final class SQLiteOutputSession: LedgerOutputSession {
         try db.exec("PRAGMA synchronous=NORMAL")
         try db.exec("BEGIN IMMEDIATE")
         do {
+            // A warehouse newer than this kura is refused before anything is written.
+            try SQLiteWarehouse(connection: db).checkVersion()
             var rowidName = "rowid"
             let q = SQLiteOutputPlugin.quote
             switch options.mode {
@@ -101,6 +105,7 @@ public final class SQLiteOutputSession: LedgerOutputSession {
         guard FileManager.default.fileExists(atPath: path) else { return }
         let db = try SQLiteConnection(path: path, mode: .readOnly)
         db.setBusyTimeout(milliseconds: 30_000)
+        try SQLiteWarehouse(connection: db).checkVersion()
         if options.mode != .replace, let existing = try Self.describeTable(options.table, in: db) {
             try Self.checkCompatible(existing, schema: schema, types: types, plugin: plugin)
             _ = try Self.rowidAlias(existing, plugin: plugin)

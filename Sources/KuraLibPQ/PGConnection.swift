@@ -2,149 +2,37 @@ import CLibPQ
 import Foundation
 import KuraCore
 
-/// A failure reported by PostgreSQL or libpq: the SQLSTATE (when the server sent one) and the server's message.
-///
-/// Converted to `SystemError` at the plugin boundary with `systemError(_:)`; the text never contains a password,
-/// because every message passes through the connection's redaction before it is stored here.
-struct PGError: Error, CustomStringConvertible, Sendable {
-    /// The five-character SQLSTATE, such as `23505`, or `nil` for a client-side failure.
-    var sqlState: String?
-    /// The primary message, with the detail and hint appended when present.
-    var message: String
-    /// Whether the connection broke (as opposed to a statement failing on a healthy connection).
-    var connectionLost: Bool
-
-    var description: String {
-        if let sqlState { return "\(message) (SQLSTATE \(sqlState))" }
-        return message
-    }
-
-    /// Whether retrying the same work on a new connection may succeed: a lost or refused connection, a
-    /// serialization failure (`40001`), a deadlock (`40P01`), an administrator shutdown or restart (`57P01`,
-    /// `57P02`, `57P03`), a connection-class error (`08…`) or too many connections (`53300`).
-    var isRetryable: Bool {
-        if connectionLost { return true }
-        guard let s = sqlState else { return false }
-        return s.hasPrefix("08") || ["40001", "40P01", "57P01", "57P02", "57P03", "53300"].contains(s)
-    }
-
-    /// The error as a `SystemError`, with `context` (what was being done) in front of the message.
-    func systemError(_ context: String) -> SystemError {
-        SystemError("\(context): \(description)", retryable: isRetryable)
-    }
-}
-
-/// Connection settings as libpq keyword/value pairs, holding only what the user set, so libpq's own defaults
-/// (the `PG*` environment variables, `~/.pgpass`, service files) still apply to everything else.
-struct PGConnectionSettings: Sendable {
-    /// The keyword/value pairs, in order. A `dbname` holding a URL is expanded by libpq.
-    var parameters: [(String, String)]
-    /// Secrets to hide in every message: the password, and the URL's password part.
-    var secrets: [String]
-
-    init(parameters: [(String, String)] = [], secrets: [String] = []) {
-        self.parameters = parameters
-        self.secrets = secrets.filter { !$0.isEmpty }
-    }
-
-    /// The value set for `keyword`, if any.
-    subscript(keyword: String) -> String? { parameters.last { $0.0 == keyword }?.1 }
-
-    /// A description of where the connection goes, for messages: `host:port/database as user`, never the password.
-    var redactedDescription: String {
-        var parts: [String] = []
-        if let url = self["dbname"], url.contains("://") {
-            parts.append(redactURL(url))
-        } else {
-            let host = self["host"] ?? "(default host)"
-            let port = self["port"].map { ":" + $0 } ?? ""
-            parts.append(host + port + "/" + (self["dbname"] ?? "(default database)"))
-        }
-        if let user = self["user"] { parts.append("as \(user)") }
-        return parts.joined(separator: " ")
-    }
-
-    /// `text` with every secret replaced by `********`.
-    func redact(_ text: String) -> String {
-        var out = text
-        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: "********") }
-        return out
-    }
-}
-
-/// `url` with the password part (`user:password@`) replaced by `********`, and any `password=` query parameter too.
-func redactURL(_ url: String) -> String {
-    var out = url
-    if let scheme = out.range(of: "://") {
-        let rest = out[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        if let at = rest[..<authorityEnd].lastIndex(of: "@"),
-            let colon = rest[..<at].firstIndex(of: ":")
-        {
-            out.replaceSubrange(rest.index(after: colon)..<at, with: "********")
-        }
-    }
-    if let q = out.firstIndex(of: "?") {
-        let query = out[out.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            pair.lowercased().hasPrefix("password=") ? "password=********" : String(pair)
-        }
-        out = String(out[...q]) + query.joined(separator: "&")
-    }
-    return out
-}
-
-/// The password inside a `postgresql://user:password@host/db` URL or its `password=` query parameter, if any.
-func passwordInURL(_ url: String) -> [String] {
-    var found: [String] = []
-    if let scheme = url.range(of: "://") {
-        let rest = url[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-            let raw = String(rest[rest.index(after: colon)..<at])
-            found.append(raw)
-            if let decoded = raw.removingPercentEncoding, decoded != raw { found.append(decoded) }
-        }
-    }
-    if let q = url.firstIndex(of: "?") {
-        for pair in url[url.index(after: q)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
-            let raw = String(pair.dropFirst("password=".count))
-            found.append(raw)
-            if let decoded = raw.removingPercentEncoding, decoded != raw { found.append(decoded) }
-        }
-    }
-    return found
-}
-
 /// The result of one command: rows as text, the command tag's row count, or an error.
 ///
 /// The corresponding libpq type is `PGresult`; the value is copied out, so no libpq memory outlives the call.
-struct PGRows {
+public struct PGRows {
     /// The column names.
-    var columns: [String]
+    public var columns: [String]
     /// The rows, each value as text or `nil` for NULL.
-    var rows: [[String?]]
+    public var rows: [[String?]]
     /// The number of rows the command affected (`PQcmdTuples`), or 0.
-    var affected: Int
+    public var affected: Int
 }
 
 /// One libpq connection (`PGconn`), used by one thread at a time.
 ///
-/// Statements run with `execute` (text results), `query` (rows) and `copyIn` (COPY … FROM STDIN). Notices from the
-/// server go to the logger at `info` (warnings at `warn`) instead of libpq's default of stderr.
-final class PGConnection {
+/// Statements run with `execute` (several statements, no parameters) and `query` (one statement with parameters),
+/// both returning rows as text; `COPY … FROM STDIN` runs with `beginCopy`, `putCopyData` and `endCopy`. Notices from
+/// the server go to the logger at `info` (warnings at `warn`) instead of libpq's default of stderr.
+public final class PGConnection {
     /// The underlying `PGconn`.
-    let handle: OpaquePointer
+    public let handle: OpaquePointer
     /// The settings used to connect, for redaction and messages.
-    let settings: PGConnectionSettings
+    public let settings: PGConnectionSettings
     /// Where notices go; retained for the lifetime of the connection.
     private let noticeBox: Unmanaged<NoticeSink>
     /// Whether a COPY FROM STDIN is in progress.
-    private(set) var isCopying = false
+    public private(set) var isCopying = false
 
     /// Connects with `settings`; throws a `PGError` with the redacted reason on failure.
     ///
     /// The corresponding libpq function is `PQconnectdbParams` (with `expand_dbname` on, so `dbname` may be a URL).
-    init(settings: PGConnectionSettings, logger: Logger) throws {
+    public init(settings: PGConnectionSettings, logger: Logger) throws {
         self.settings = settings
         let keys = settings.parameters.map { strdup($0.0) } + [nil]
         let values = settings.parameters.map { strdup($0.1) } + [nil]
@@ -183,7 +71,7 @@ final class PGConnection {
 
     /// Whether a failed connection attempt may succeed later: refused, timed out, the server starting or shutting
     /// down, or too many clients. Authentication failures and missing roles or databases are not transient.
-    static func isTransientConnectFailure(_ message: String) -> Bool {
+    public static func isTransientConnectFailure(_ message: String) -> Bool {
         let m = message.lowercased()
         let permanent = ["authentication failed", "does not exist", "no password supplied", "invalid", "permission denied",
                          "not permitted", "pg_hba.conf", "unsupported", "certificate"]
@@ -194,23 +82,23 @@ final class PGConnection {
     /// The server process id of this connection.
     ///
     /// The corresponding libpq function is `PQbackendPID`.
-    var backendPID: Int32 { PQbackendPID(handle) }
+    public var backendPID: Int32 { PQbackendPID(handle) }
 
     /// Whether the connection is still usable.
     ///
     /// The corresponding libpq function is `PQstatus`.
-    var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
+    public var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Whether no transaction is open (idle), as the server last reported.
     ///
     /// The corresponding libpq function is `PQtransactionStatus`.
-    var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
+    public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
 
     /// Runs one or more statements without parameters and returns the last statement's rows.
     ///
     /// The corresponding libpq function is `PQexec`.
     @discardableResult
-    func execute(_ sql: String) throws -> PGRows {
+    public func execute(_ sql: String) throws -> PGRows {
         guard let r = PQexec(handle, sql) else { throw lastError("libpq returned no result") }
         defer { PQclear(r) }
         return try rows(of: r)
@@ -220,7 +108,7 @@ final class PGConnection {
     ///
     /// The corresponding libpq function is `PQexecParams`.
     @discardableResult
-    func query(_ sql: String, _ parameters: [String?] = []) throws -> PGRows {
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> PGRows {
         let copies = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { for p in copies { free(p) } }
         let r: OpaquePointer? = copies.withUnsafeBufferPointer { buf in
@@ -236,7 +124,7 @@ final class PGConnection {
     /// Starts `COPY … FROM STDIN`; then send data with `putCopyData` and finish with `endCopy`.
     ///
     /// The corresponding libpq function is `PQexec` (which returns `PGRES_COPY_IN`).
-    func beginCopy(_ sql: String) throws {
+    public func beginCopy(_ sql: String) throws {
         guard let r = PQexec(handle, sql) else { throw lastError("libpq returned no result") }
         defer { PQclear(r) }
         if PQresultStatus(r) != PGRES_COPY_IN {
@@ -249,7 +137,7 @@ final class PGConnection {
     /// Sends COPY data; any split is allowed.
     ///
     /// The corresponding libpq function is `PQputCopyData`.
-    func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
+    public func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
         guard bytes.count > 0 else { return }
         let ok = PQputCopyData(handle, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         if ok != 1 {
@@ -264,7 +152,7 @@ final class PGConnection {
     ///
     /// The corresponding libpq functions are `PQputCopyEnd` and `PQgetResult`.
     @discardableResult
-    func endCopy(failure: String? = nil) throws -> Int {
+    public func endCopy(failure: String? = nil) throws -> Int {
         guard isCopying else { return 0 }
         isCopying = false
         let ok = PQputCopyEnd(handle, failure)
@@ -298,7 +186,7 @@ final class PGConnection {
     /// `text` as a quoted SQL string literal.
     ///
     /// The corresponding libpq function is `PQescapeLiteral`.
-    func literal(_ text: String) -> String {
+    public func literal(_ text: String) -> String {
         var copy = text
         return copy.withUTF8 { b -> String in
             guard let p = PQescapeLiteral(handle, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count)
@@ -386,14 +274,4 @@ private func pgNoticeReceiver(_ arg: UnsafeMutableRawPointer?, _ result: OpaqueP
         ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
     let text = sink.settings.redact("PostgreSQL \(severity): \(primary)")
     if severity == "WARNING" { sink.logger.warn(text) } else { sink.logger.info(text) }
-}
-
-/// `name` as a quoted SQL identifier: in double quotes, with each double quote doubled.
-func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-}
-
-/// `text` as an SQL string literal for standard_conforming_strings (on since PostgreSQL 9.1): quotes doubled.
-func quoteLiteral(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraLibPQ
 import KuraTestSupport
 import Testing
 
@@ -125,3 +126,37 @@ func count(_ table: String) throws -> Int {
 func leftoverStaging(_ table: String) throws -> [String] {
     try rows("SELECT relname FROM pg_class WHERE left(relname, length($1)) = $1", [table + "_kura_"]).compactMap { $0[0] }
 }
+
+/// A `psql` call that failed: its exit status and what it wrote to stderr.
+struct PSQLError: Error, CustomStringConvertible {
+    var status: Int32
+    var stderr: String
+    var description: String { "psql exited with status \(status): \(stderr)" }
+}
+
+/// Runs `sql` with `psql` against the server at `host`/`port` (the test server by default) and returns its unaligned,
+/// tuples-only output, trimmed; throws `PSQLError` when psql fails (a connection error, an SQL error).
+func psql(
+    _ sql: String, host: String? = nil, port: String? = nil, user: String? = nil, database: String? = nil
+) throws -> String {
+    let server = TestServer.current
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [
+        "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+        "-h", host ?? server?.host ?? "", "-p", port ?? server.map { String($0.port) } ?? "",
+        "-U", user ?? server?.user ?? "", "-d", database ?? server?.database ?? "", "-c", sql,
+    ]
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    if p.terminationStatus != 0 {
+        throw PSQLError(status: p.terminationStatus, stderr: String(decoding: errors, as: UTF8.self))
+    }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+

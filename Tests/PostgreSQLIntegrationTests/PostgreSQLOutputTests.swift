@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraLibPQ
 import KuraTestSupport
 import Testing
 
