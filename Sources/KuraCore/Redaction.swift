@@ -13,14 +13,15 @@ public enum Redaction {
     /// `url` with the password of its authority (`scheme://user:PASSWORD@host`) and any `password=` query
     /// parameter replaced by `mask`; other text is returned unchanged.
     public static func url(_ url: String) -> String {
-        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://"),
-            url[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
-        else { return url }
         var out = url
-        let rest = out[out.index(colon, offsetBy: 3)...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-            out.replaceSubrange(rest.index(after: colon)..<at, with: mask)
+        if let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://"),
+            url[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) })
+        {
+            let rest = out[out.index(colon, offsetBy: 3)...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let c = rest[..<at].firstIndex(of: ":") {
+                out.replaceSubrange(rest.index(after: c)..<at, with: mask)
+            }
         }
         if let q = out.firstIndex(of: "?") {
             let query = out[out.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map {

@@ -1,3 +1,4 @@
+import KuraCore
 import Foundation
 
 /// Connection settings as libpq keyword/value pairs, holding only what the user set, so libpq's own defaults
@@ -39,25 +40,7 @@ public struct PGConnectionSettings: Sendable {
 }
 
 /// `url` with the password part (`user:password@`) replaced by `********`, and any `password=` query parameter too.
-public func redactURL(_ url: String) -> String {
-    var out = url
-    if let scheme = out.range(of: "://") {
-        let rest = out[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        if let at = rest[..<authorityEnd].lastIndex(of: "@"),
-            let colon = rest[..<at].firstIndex(of: ":")
-        {
-            out.replaceSubrange(rest.index(after: colon)..<at, with: "********")
-        }
-    }
-    if let q = out.firstIndex(of: "?") {
-        let query = out[out.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            pair.lowercased().hasPrefix("password=") ? "password=********" : String(pair)
-        }
-        out = String(out[...q]) + query.joined(separator: "&")
-    }
-    return out
-}
+public func redactURL(_ url: String) -> String { Redaction.url(url) }
 
 /// The password inside a `postgresql://user:password@host/db` URL or its `password=` query parameter, if any.
 public func passwordInURL(_ url: String) -> [String] {
