@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
-        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraSQLite", "KuraTestSupport"]),
+        .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraSQLite", "KuraWarehouse", "KuraTestSupport"]),
         .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "KuraLibPQ", "KuraTestSupport"]),
         .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
         // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.

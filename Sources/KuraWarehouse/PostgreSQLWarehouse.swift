@@ -272,6 +272,21 @@ public final class PostgreSQLWarehouse: WarehouseStore {
                     CREATE INDEX IF NOT EXISTS rejects_run_id ON \(s).rejects (run_id);
                     DROP TABLE IF EXISTS \(s).schema_version;
                     """),
+            WarehouseMigration(
+                version: 3,
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(s).job_attempts (
+                      job text NOT NULL,
+                      session_time timestamptz NOT NULL,
+                      attempt integer NOT NULL,
+                      status text NOT NULL,
+                      started_at timestamptz NOT NULL,
+                      finished_at timestamptz,
+                      run_id text NOT NULL,
+                      error text,
+                      PRIMARY KEY (job, session_time, attempt)
+                    );
+                    """),
         ]
     }
 }

@@ -12,6 +12,8 @@ import KuraSQLite
 /// - `_kura_rejects`: rejected records: `run_id`, `target_table`, `file`, `line`, `byte_offset`, `column_name`,
 ///   `reason` (the code), `message`, `raw` (text).
 /// - `_kura_meta`: `key` / `value` text pairs; `schema_version` holds the tables' version.
+/// - `_kura_job_attempts`: job history, one row per attempt: `job`, `session_time`, `attempt` (primary key
+///   together), `status`, `started_at`, `finished_at` (ISO 8601 UTC text), `run_id`, `error`.
 ///
 /// Every call runs in whatever transaction the connection has open; the output session holds the write lock
 /// (`BEGIN IMMEDIATE`) for the whole run, so migrations cannot race.
@@ -23,6 +25,7 @@ public final class SQLiteWarehouse: WarehouseStore {
     static let filesTable = "_kura_files"
     static let rejectsTable = "_kura_rejects"
     static let metaTable = "_kura_meta"
+    static let attemptsTable = "_kura_job_attempts"
 
     /// A store on `connection`.
     public init(connection: SQLiteConnection) {
@@ -264,6 +267,21 @@ public final class SQLiteWarehouse: WarehouseStore {
                 CREATE TABLE IF NOT EXISTS \(metaTable) (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS \(runsTable)_target_recorded_at ON \(runsTable) (target_table, recorded_at);
                 CREATE INDEX IF NOT EXISTS \(rejectsTable)_run_id ON \(rejectsTable) (run_id);
+                """),
+        WarehouseMigration(
+            version: 3,
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(attemptsTable) (
+                  job TEXT NOT NULL,
+                  session_time TEXT NOT NULL,
+                  attempt INTEGER NOT NULL,
+                  status TEXT NOT NULL,
+                  started_at TEXT NOT NULL,
+                  finished_at TEXT,
+                  run_id TEXT NOT NULL,
+                  error TEXT,
+                  PRIMARY KEY (job, session_time, attempt)
+                );
                 """),
     ]
 }

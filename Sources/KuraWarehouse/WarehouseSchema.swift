@@ -7,11 +7,14 @@ import KuraCore
 /// - Version 2: the version moves to a key/value meta table (`_kura_meta` / `kura.meta`, row `schema_version`), and
 ///   the history reads get indexes: runs by (target, recorded_at), rejects by run id.
 ///
+/// - Version 3: job history: one row per attempt of each session of each job (job, session time, attempt, status,
+///   start and finish, run id, error).
+///
 /// A database at an older version is migrated in place, one step per version, in the run's transaction; a fresh
 /// database runs every step, so it ends at the current version. A database at a newer version is refused.
 public enum WarehouseSchema {
     /// The version of kura's tables this code reads and writes.
-    public static let currentVersion = 2
+    public static let currentVersion = 3
 
     /// The key of the version row in the meta table.
     public static let versionKey = "schema_version"

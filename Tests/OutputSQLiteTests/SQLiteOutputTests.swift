@@ -3,6 +3,7 @@ import KuraCore
 import KuraSQLite
 import KuraTestSupport
 @testable import OutputSQLite
+import KuraWarehouse
 import Testing
 
 @Suite struct SQLiteOutputTests {
@@ -389,14 +390,14 @@ import Testing
         let path = dir.file("w.db")
         do {
             let db = try SQLiteConnection(path: path)
-            try db.exec("CREATE TABLE _kura_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO _kura_meta VALUES ('schema_version', '3')")
+            try db.exec("CREATE TABLE _kura_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO _kura_meta VALUES ('schema_version', '\(WarehouseSchema.currentVersion + 1)')")
         }
         let plugin = try makePlugin([("path", .scalar("w.db")), ("table", .scalar("t"))], context: dir.context)
         do {
             _ = try plugin.begin(schema: Self.schema, tasks: [], context: dir.context)
-            Issue.record("a version 3 warehouse was not refused")
+            Issue.record("a newer warehouse was not refused")
         } catch let error as SystemError {
-            #expect(error.message == "the warehouse at \(path) has kura schema version 3; this kura knows up to 2; upgrade kura")
+            #expect(error.message == "the warehouse at \(path) has kura schema version \(WarehouseSchema.currentVersion + 1); this kura knows up to \(WarehouseSchema.currentVersion); upgrade kura")
         }
         #expect(try !tableExists(path, "t"))
     }
