@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "KuraWarehouse", dependencies: ["KuraCore", "KuraSQLite", "KuraLibPQ"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
         // Cron expressions, schedules, job files and (next) the scheduler's decisions.
-        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime"]),
+        .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime", "KuraWarehouse", "KuraSQLite", "KuraLibPQ"]),
         .executableTarget(
             name: "kura",
             dependencies: [

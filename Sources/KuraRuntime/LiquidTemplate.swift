@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// The subset of Liquid that Embulk's `.yml.liquid` configs use.
 ///
@@ -234,13 +235,42 @@ public struct LiquidTemplate {
                 }
             case "json":
                 value = value.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            case "plus", "minus":
+                value = try arithmetic(name, value, args.first.flatMap { lookup($0, ctx) }, line: line)
+            case "date":
+                value = try formatDate(value, args.first.flatMap { lookup($0, ctx) }, line: line)
             default:
                 throw ConfigError(
                     path: "", mark: SourceMark(line: line, column: 1), file: file, "unsupported template filter '\(name)'",
-                    fix: "use default, upcase, downcase, strip, append, prepend, replace or json")
+                    fix: "use default, upcase, downcase, strip, append, prepend, replace, json, plus, minus or date")
             }
         }
         return value ?? ""
+    }
+
+    /// `plus: N` / `minus: N` on whole numbers (such as `{{ session_unixtime | minus: 86400 }}`).
+    func arithmetic(_ name: String, _ value: String?, _ argument: String?, line: Int) throws -> String {
+        guard let a = Int64(value ?? ""), let b = Int64(argument ?? "") else {
+            throw ConfigError(
+                path: "", mark: SourceMark(line: line, column: 1), file: file,
+                "the '\(name)' filter needs whole numbers, got '\(value ?? "")' and '\(argument ?? "")'",
+                fix: "write for example {{ session_unixtime | minus: 86400 }}")
+        }
+        return String(name == "plus" ? a &+ b : a &- b)
+    }
+
+    /// `date: FORMAT` on seconds since the epoch, formatted in UTC with strftime directives
+    /// (`{{ session_unixtime | minus: 518400 | date: '%Y-%m-%d' }}`).
+    func formatDate(_ value: String?, _ format: String?, line: Int) throws -> String {
+        guard let seconds = Int64(value ?? ""), let format, let formatter = try? TimestampFormatter(format: format) else {
+            throw ConfigError(
+                path: "", mark: SourceMark(line: line, column: 1), file: file,
+                "the 'date' filter needs seconds since the epoch and a format, got '\(value ?? "")'",
+                fix: "write for example {{ session_unixtime | date: '%Y-%m-%d' }}")
+        }
+        var out: [UInt8] = []
+        formatter.format(nanos: seconds &* 1_000_000_000, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     func condition(_ expr: String, _ ctx: Context, line: Int) throws -> Bool {

@@ -9,7 +9,7 @@ struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "Work with scheduled jobs (jobs/NAME.yml).",
-        subcommands: [Validate.self, List.self])
+        subcommands: [Validate.self, List.self, JobsRunCommand.self, JobsHistoryCommand.self])
 
     /// Options the jobs subcommands share.
     struct Folder: ParsableArguments {
@@ -52,6 +52,39 @@ struct JobsCommand: ParsableCommand {
                     + job.schedule.text.padding(toLength: 16, withPad: " ", startingAt: 0) + "  "
                     + job.timezone.padding(toLength: 18, withPad: " ", startingAt: 0) + "  " + next)
             }
+        }
+    }
+
+    /// The job `name` of `catalog`, or a usage error naming the jobs there are.
+    static func job(_ name: String, in catalog: JobCatalog) throws -> JobSpec {
+        if let job = catalog.job(name) { return job }
+        let names = catalog.jobs.map(\.name)
+        throw usageError("no job '\(name)' in \(catalog.directory); "
+            + (nearest(name, in: names).map { "did you mean '\($0)'? " } ?? "") + "jobs: \(names.joined(separator: ", "))")
+    }
+
+    /// The session `text` names in `job`'s zone, or by default the latest fire time at or before `now`.
+    static func sessionTime(_ text: String?, of job: JobSpec, now: Timestamp) throws -> Timestamp {
+        let schedule = job.cronSchedule
+        if let text {
+            guard let t = TimeText.instant(text, zone: schedule.zone) else {
+                throw usageError("--session '\(text)' is not a time; write it like 2024-01-02T02:30:00+09:00 or 2024-01-02 02:30")
+            }
+            return t
+        }
+        guard let t = schedule.previous(atOrBefore: now) else { throw usageError("job \(job.name) has no session before now") }
+        return t
+    }
+
+    /// One line about how a session ended.
+    static func describe(_ outcome: SessionOutcome, job: String, session: Timestamp) -> String {
+        let head = "job \(job) session \(session.iso8601): "
+        switch outcome {
+        case .succeeded(let n): return head + "succeeded (attempt \(n))"
+        case .failed(let n, let error): return head + "failed (attempt \(n)): \(error)"
+        case .alreadySucceeded: return head + "already succeeded; skipped"
+        case .runningElsewhere: return head + "running in another process; not started"
+        case .waitingForDependency(let what): return head + "not started: waits for \(what)"
         }
     }
 }

@@ -1,0 +1,142 @@
+import Foundation
+import KuraCore
+import KuraRuntime
+import KuraWarehouse
+
+/// How a request to run a session ended.
+public enum SessionOutcome: Equatable, Sendable {
+    /// An attempt succeeded (its number).
+    case succeeded(attempt: Int)
+    /// Every attempt allowed failed; the last one's error.
+    case failed(attempt: Int, error: String)
+    /// The session had already succeeded, so nothing ran (`--force` runs it again).
+    case alreadySucceeded
+    /// Another process is running this session.
+    case runningElsewhere
+    /// A dependency's session has not succeeded, so the session did not start.
+    case waitingForDependency(String)
+
+    /// A short word for summaries: `succeeded`, `failed`, `already succeeded`, `running elsewhere`, `waiting`.
+    public var label: String {
+        switch self {
+        case .succeeded: return "succeeded"
+        case .failed: return "failed"
+        case .alreadySucceeded: return "already succeeded"
+        case .runningElsewhere: return "running elsewhere"
+        case .waitingForDependency: return "waiting"
+        }
+    }
+
+    /// Whether the session is done: it succeeded now or before.
+    public var isSuccess: Bool {
+        switch self {
+        case .succeeded, .alreadySucceeded: return true
+        default: return false
+        }
+    }
+}
+
+/// Runs sessions of the jobs of a catalog: locks the session, records every attempt in the warehouse's history,
+/// runs the steps in order with the session's variables, and retries as the job says.
+public final class JobRunner {
+    public let catalog: JobCatalog
+    public let environment: KuraEnvironment
+    public let warehouse: JobWarehouse
+    /// The clock (default: the system's); tests inject their own.
+    public var now: () -> Timestamp = { Timestamp(nanos: Int64(Date().timeIntervalSince1970 * 1e9)) }
+    /// How to wait between attempts (default: sleep); tests inject their own.
+    public var sleep: (Int) -> Void = { Foundation.sleep(UInt32(max(0, $0))) }
+    let logger: Logger
+
+    public init(catalog: JobCatalog, environment: KuraEnvironment) {
+        self.catalog = catalog
+        self.environment = environment
+        self.logger = environment.logger
+        self.warehouse = JobWarehouse(catalog.settings.warehouse, workingDirectory: environment.workingDirectory)
+    }
+
+    /// Runs the session of `job` at `session` (unless it already succeeded, or `force`), with up to
+    /// `retries.limit` more attempts after a failure.
+    public func run(_ job: JobSpec, session: Timestamp, force: Bool = false) throws -> SessionOutcome {
+        let connection = try warehouse.connect(logger: logger)
+        let history = connection.history
+        guard let lock = try SessionLock.acquire(job: job.name, session: session, warehouse: warehouse, connection: connection) else {
+            logger.warn("job \(job.name) session \(session.iso8601) is running in another process; not starting it again")
+            return .runningElsewhere
+        }
+        defer { lock.unlock() }
+        let previous = try history.attempts(job: job.name, sessionTime: session)
+        if !force, previous.contains(where: { $0.status == .succeeded }) {
+            logger.info("job \(job.name) session \(session.iso8601) already succeeded (run with --force to run it again)")
+            return .alreadySucceeded
+        }
+        if let missing = try unmetDependency(of: job, session: session, history: history) {
+            logger.warn("job \(job.name) session \(session.iso8601) waits for \(missing)")
+            return .waitingForDependency(missing)
+        }
+        let first = (previous.map(\.attempt).max() ?? 0) + 1
+        var attempt = first
+        let last = first + job.retries.limit
+        while true {
+            let error = try runAttempt(job, session: session, attempt: attempt, connection: connection)
+            guard let error else { return .succeeded(attempt: attempt) }
+            if attempt >= last { return .failed(attempt: attempt, error: error) }
+            let wait = job.retries.delay(beforeAttempt: attempt - first + 2)
+            logger.info("job \(job.name) session \(session.iso8601): attempt \(attempt) failed; retrying in \(wait) s")
+            sleep(wait)
+            attempt += 1
+        }
+    }
+
+    /// One attempt: recorded as running, then as succeeded or failed; returns the error, or nil on success.
+    func runAttempt(_ job: JobSpec, session: Timestamp, attempt: Int, connection: JobWarehouseConnection) throws -> String? {
+        let history = connection.history
+        var record = JobAttempt(
+            job: job.name, sessionTime: session, attempt: attempt, status: .running, startedAt: now(),
+            runID: Self.makeRunID(now()))
+        try history.insertAttempt(record)
+        logger.info("job \(job.name) session \(session.iso8601) attempt \(attempt) (run \(record.runID)): \(job.steps.count) step(s)")
+        let variables = SessionVariables(job: job, sessionTime: session)
+        var failure: String? = nil
+        for (i, step) in job.steps.enumerated() {
+            do {
+                try JobStepRunner(runner: self, job: job, variables: variables, runID: record.runID, connection: connection)
+                    .run(step, index: i)
+            } catch {
+                failure = "step \(i + 1) (\(step.kind)) failed: \(JobStepRunner.describe(error))"
+                logger.error("job \(job.name) session \(session.iso8601): \(failure!)")
+                break
+            }
+        }
+        record.status = failure == nil ? .succeeded : .failed
+        record.finishedAt = now()
+        record.error = failure
+        try history.finishAttempt(record)
+        return failure
+    }
+
+    /// The first dependency session that has not succeeded: for each job in `depends_on`, its sessions after this
+    /// job's previous session and at or before this one (or, when there are none, its latest one at or before).
+    func unmetDependency(of job: JobSpec, session: Timestamp, history: JobHistoryStore) throws -> String? {
+        let previous = job.cronSchedule.previous(atOrBefore: Timestamp(nanos: session.nanos - 1_000_000_000))
+        for name in job.dependsOn {
+            guard let dep = catalog.job(name) else { return "job \(name), which does not exist" }
+            var needed: [Timestamp] = []
+            if let previous { needed = dep.cronSchedule.next(after: previous, count: 10_000).filter { $0 <= session } }
+            if needed.isEmpty, let latest = dep.cronSchedule.previous(atOrBefore: session) { needed = [latest] }
+            for t in needed where try !history.attempts(job: name, sessionTime: t).contains(where: { $0.status == .succeeded }) {
+                return "job \(name) session \(t.iso8601) to succeed"
+            }
+        }
+        return nil
+    }
+
+    /// A new run identifier: the UTC time plus a random suffix, like a load's.
+    static func makeRunID(_ t: Timestamp) -> String {
+        let c = CivilTime(epochSeconds: t.nanos / 1_000_000_000)
+        func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(c.year)\(p(c.month))\(p(c.day))T\(p(c.hour))\(p(c.minute))\(p(c.second))Z-"
+            + String(repeating: "0", count: 8 - suffix.count) + suffix
+    }
+}

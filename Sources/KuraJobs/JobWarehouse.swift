@@ -1,0 +1,94 @@
+import Foundation
+import KuraCore
+import KuraLibPQ
+import KuraSQLite
+import KuraWarehouse
+
+/// The warehouse of a jobs folder: where `sql` steps run and where job history is kept.
+///
+/// Named by the settings' `warehouse:` — a `postgresql://` (or `postgres://`) URL, or a SQLite file path
+/// (relative to the working directory; default `kura.db`).
+public enum JobWarehouse: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgresql(url: String)
+
+    /// The warehouse `text` names, with a relative SQLite path resolved against `workingDirectory`.
+    public init(_ text: String?, workingDirectory: String) {
+        let t = text ?? "kura.db"
+        if t.hasPrefix("postgresql://") || t.hasPrefix("postgres://") {
+            self = .postgresql(url: t)
+        } else {
+            self = .sqlite(path: t.hasPrefix("/") ? t : workingDirectory + "/" + t)
+        }
+    }
+
+    /// What `exec` steps get: `KURA_WAREHOUSE_URL`, and for PostgreSQL libpq's `PGDATABASE` (which takes a URL).
+    public var environment: [String: String] {
+        switch self {
+        case .sqlite(let path): return ["KURA_WAREHOUSE_URL": "sqlite:" + path, "KURA_WAREHOUSE_PATH": path]
+        case .postgresql(let url): return ["KURA_WAREHOUSE_URL": url, "PGDATABASE": url]
+        }
+    }
+
+    /// For messages: the path, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgresql(let url): return Redaction.url(url)
+        }
+    }
+
+    /// Opens a connection for history and `sql` steps.
+    public func connect(logger: Logger) throws -> JobWarehouseConnection {
+        switch self {
+        case .sqlite(let path):
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            let db = try SQLiteConnection(path: path)
+            db.setBusyTimeout(milliseconds: 30_000)
+            return .sqlite(db)
+        case .postgresql(let url):
+            var settings = PGConnectionSettings(parameters: [("dbname", url)], secrets: passwordInURL(url))
+            settings.parameters.insert(("fallback_application_name", "kura jobs"), at: 0)
+            return .postgresql(try PGConnection(settings: settings, logger: logger))
+        }
+    }
+}
+
+/// An open connection to a job warehouse.
+public enum JobWarehouseConnection {
+    case sqlite(SQLiteConnection)
+    case postgresql(PGConnection)
+
+    /// The history store on this connection (each write commits at once: no transaction is held).
+    public var history: JobHistoryStore {
+        switch self {
+        case .sqlite(let db): return SQLiteWarehouse(connection: db)
+        case .postgresql(let db): return PostgreSQLWarehouse(connection: db)
+        }
+    }
+
+    /// Runs `sql` (one or more statements) in one transaction: all of it commits, or none of it.
+    public func runInTransaction(_ sql: String) throws {
+        switch self {
+        case .sqlite(let db):
+            try db.exec("BEGIN IMMEDIATE")
+            do {
+                try db.exec(sql)
+                try db.exec("COMMIT")
+            } catch {
+                try? db.exec("ROLLBACK")
+                throw error
+            }
+        case .postgresql(let db):
+            _ = try db.execute("BEGIN")
+            do {
+                _ = try db.execute(sql)
+                _ = try db.execute("COMMIT")
+            } catch {
+                _ = try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import KuraCore
+import KuraFormats
+import KuraJobs
+import KuraRuntime
+
+/// `kura jobs run JOB`: runs one session of a job now.
+struct JobsRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one session of a job now (default: the latest scheduled time at or before now).",
+        discussion: """
+            A session that already succeeded is not run again unless --force; a failed attempt is retried as the \
+            job's retries say. Exit status 0 when the session succeeded (now or before), 1 when it failed, is \
+            running in another process, or waits for a dependency.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var folder: JobsCommand.Folder
+
+    @Argument(help: "The job's name (its file name without .yml).")
+    var job: String
+
+    @Option(name: .long, help: "The session time: ISO 8601, or a date and time without a zone, read in the job's zone.")
+    var session: String?
+
+    @Flag(name: .long, help: "Run the session even when it already succeeded.")
+    var force = false
+
+    func run() throws {
+        let env = global.environment()
+        let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
+        let spec = try JobsCommand.job(job, in: catalog)
+        let runner = JobRunner(catalog: catalog, environment: env)
+        let time = try JobsCommand.sessionTime(session, of: spec, now: runner.now())
+        let outcome = try runner.run(spec, session: time, force: force)
+        print(JobsCommand.describe(outcome, job: spec.name, session: time))
+        if !outcome.isSuccess { throw ExitCode(ExitStatus.runFailed.rawValue) }
+    }
+}
