@@ -60,14 +60,13 @@ struct JobStepRunner {
     /// exit status decides the step.
     func exec(_ command: JobStep.Command) throws {
         let p = Process()
+        let argv: [String]
         switch command {
-        case .shell(let text):
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", text]
-        case .argv(let argv):
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = argv
+        case .shell(let text): argv = ["/bin/sh", "-c", text]
+        case .argv(let words): argv = ["/usr/bin/env"] + words
         }
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
         let dir = (job.file as NSString).deletingLastPathComponent
         p.currentDirectoryURL = URL(fileURLWithPath: dir.isEmpty ? "." : dir)
         var env = runner.environment.environment
@@ -83,7 +82,9 @@ struct JobStepRunner {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {
                 if p.isRunning {
                     timedOut = true
-                    p.terminate()
+                    // The command runs in a process group of its own: stop it and everything it started.
+                    let pid = p.processIdentifier
+                    if getpgid(pid) == pid { kill(-pid, SIGTERM) } else { p.terminate() }
                 }
             }
         }
