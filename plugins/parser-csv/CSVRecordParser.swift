@@ -206,6 +206,7 @@ struct CSVEngine {
     }
 
     /// The end (after the line break) of the physical line starting at `from`, or nil if more bytes are needed.
+    @inline(__always)
     func physicalLineEnd(_ p: UnsafeBufferPointer<UInt8>, from: Int, final: Bool) -> Int? {
         var i = from
         let n = p.count
@@ -268,7 +269,8 @@ struct CSVEngine {
     //        └──other──▶ unquotedField ──delimiter──▶ fieldStart
     //                          └──line break / end──▶ recordEnd
     //
-    // Any state may instead stop the scan (`stop`): more bytes are needed, or the record is broken.
+    // Any state may instead stop the scan: more bytes are needed (`needMoreBytes`), or the record is broken
+    // (`broken`). The reject's message is written only then, by `brokenAtFirstLine`.
 
     /// The general tokenizer's position in the record it reads.
     struct RecordCursor {
@@ -294,8 +296,21 @@ struct CSVEngine {
         case unquotedField
         /// The record ends at the cursor.
         case recordEnd
-        /// The scan ends with this answer: `.incomplete` or `.broken`.
-        case stop(Scan)
+        /// The bytes end before the record does: scan it again once more have come.
+        case needMoreBytes
+        /// The record cannot be tokenized.
+        case broken(TokenizerFailure)
+    }
+
+    /// Why the general tokenizer cannot read a record.
+    enum TokenizerFailure {
+        /// A quoted field is longer than `max_quoted_size_limit`.
+        case quotedFieldTooLong
+        /// A quoted field is still open at the end of the input.
+        case quoteOpenAtEnd
+        /// Text other than spaces follows the closing quote of field `field` (1-based), which opened
+        /// `linesEarlier` lines before the one the closing quote is on.
+        case textAfterClosingQuote(field: Int, linesEarlier: Int)
     }
 
     /// What a quote inside a quoted field stands for.
@@ -339,7 +354,8 @@ struct CSVEngine {
             case .afterClosingQuote(let linesAtOpen): state = afterClosingQuote(p, &cur, final: final, linesAtOpen: linesAtOpen)
             case .unquotedField: state = scanUnquotedField(p, &cur, final: final)
             case .recordEnd: return .record(end: cur.i, lines: cur.lines)
-            case .stop(let scan): return scan
+            case .needMoreBytes: return .incomplete
+            case .broken(let failure): return brokenAtFirstLine(p, cur, final: final, failure)
             }
         }
     }
@@ -352,12 +368,19 @@ struct CSVEngine {
         let lb = lineBreak(p, start, final: final)
         if lb < 0 { return .incomplete }
         if lb > 0 { return .skip(end: start + lb) }
-        if let comment, p[start] == comment[0] {
-            if start + comment.count > n && !final { return .incomplete }
-            if start + comment.count <= n && zip(comment, p[start..<start + comment.count]).allSatisfy({ $0 == $1 }) {
-                guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
-                return .skip(end: end)
-            }
+        if let marker = comment?.first, p[start] == marker { return commentLine(p, at: start, final: final) }
+        return nil
+    }
+
+    /// `skippedLine` for a line starting with the comment marker's first byte (kept out of the record path).
+    @inline(never)
+    func commentLine(_ p: UnsafeBufferPointer<UInt8>, at start: Int, final: Bool) -> Scan? {
+        let n = p.count
+        let comment = self.comment!
+        if start + comment.count > n && !final { return .incomplete }
+        if start + comment.count <= n && zip(comment, p[start..<start + comment.count]).allSatisfy({ $0 == $1 }) {
+            guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
+            return .skip(end: end)
         }
         return nil
     }
@@ -384,32 +407,35 @@ struct CSVEngine {
         let base = p.baseAddress!
         let valueStart = cur.i
         var i = valueStart
-        while i < n {
+        // The field ends at `i`; what follows it takes `endLength` bytes and leads to `next`.
+        var endLength = 0
+        var next = TokenizerState.recordEnd
+        scan: while i < n {
             i = ByteScan.firstOf3(base, i, n, delim0, 10, 13)
             if i >= n { break }
             let c = p[i]
             if c == delim0 {
-                guard let d = delimiterAt(p, i, final: final) else { return .stop(.incomplete) }
+                guard let d = delimiterAt(p, i, final: final) else { return .needMoreBytes }
                 if d {
-                    addUnquotedField(p, valueStart, i)
-                    cur.i = i + 1 + delimRest.count
-                    return .fieldStart
+                    endLength = 1 + delimRest.count
+                    next = .fieldStart
+                    break scan
                 }
             } else if c == 10 || c == 13 {
                 let lb = lineBreak(p, i, final: final)
-                if lb < 0 { return .stop(.incomplete) }
+                if lb < 0 { return .needMoreBytes }
                 if lb > 0 {
-                    addUnquotedField(p, valueStart, i)
-                    cur.i = i + lb
-                    return .recordEnd
+                    endLength = lb
+                    break scan
                 }
             }
             i += 1
         }
-        if !final { return .stop(.incomplete) }
+        // The end of the input ends the field only when it is final.
+        if i >= n && !final { return .needMoreBytes }
         addUnquotedField(p, valueStart, i)
-        cur.i = i
-        return .recordEnd
+        cur.i = i + endLength
+        return next
     }
 
     /// Adds the unquoted field `start..<end`, less its trailing spaces when trimming.
@@ -432,47 +458,39 @@ struct CSVEngine {
         let linesAtOpen = cur.lines
         let q = quote, e = escape
         let qb = UInt8(q), eb = e >= 0 ? UInt8(e) : UInt8(q)
-        var v = QuotedValue(segmentStart: cur.i, scratchBase: scratch.count)
+        var i = cur.i
+        defer { cur.i = i }
+        var v = QuotedValue(segmentStart: i, scratchBase: scratch.count)
         while true {
             // Skip ordinary bytes quickly (bounded so that the size limit is still checked).
-            let scanEnd = min(n, cur.i + max(1, limit - v.size + 1))
-            let j = ByteScan.firstOf4(base, cur.i, scanEnd, qb, eb, 10, 13)
-            v.size += j - cur.i
-            cur.i = j
-            if v.size > limit {
-                return brokenAtFirstLine(
-                    p, cur, final: final, .lineTooLong,
-                    "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit"
-                )
-            }
-            if cur.i >= n {
-                if !final { return .stop(.incomplete) }
-                return brokenAtFirstLine(
-                    p, cur, final: final, .unterminatedQuote,
-                    "a quoted field is not closed before the end of the file; close the quote, or set quote: null if quotes are data")
-            }
+            let scanEnd = min(n, i + max(1, limit - v.size + 1))
+            let j = ByteScan.firstOf4(base, i, scanEnd, qb, eb, 10, 13)
+            v.size += j - i
+            i = j
+            if v.size > limit { return .broken(.quotedFieldTooLong) }
+            if i >= n { return final ? .broken(.quoteOpenAtEnd) : .needMoreBytes }
             // The scan stopped at a quote, an escape, a CR or an LF.
-            let c = Int(p[cur.i])
+            let c = Int(p[i])
             if c == q {
-                guard let role = quoteRole(p, cur.i, final: final) else { return .stop(.incomplete) }
+                guard let role = quoteRole(p, i, final: final) else { return .needMoreBytes }
                 switch role {
                 case .doubled:
-                    appendUnescaped(p, &v, upTo: cur.i + 1)
-                    cur.i += 2
-                    v.segmentStart = cur.i
+                    appendUnescaped(p, &v, upTo: i + 1)
+                    i += 2
+                    v.segmentStart = i
                     v.size += 1
                 case .data:
-                    cur.i += 1
+                    i += 1
                     v.size += 1
                 case .closing:
-                    addQuotedField(p, &v, end: cur.i)
-                    cur.i += 1
+                    addQuotedField(p, &v, end: i)
+                    i += 1
                     return .afterClosingQuote(linesAtOpen: linesAtOpen)
                 }
             } else if c == e {
-                if !readEscape(p, &cur.i, &v, final: final) { return .stop(.incomplete) }
+                if !readEscape(p, &i, &v, final: final) { return .needMoreBytes }
             } else {
-                if !readLineBreakInQuotes(p, &cur, &v, final: final) { return .stop(.incomplete) }
+                if !readLineBreakInQuotes(p, &i, &v, &cur, final: final) { return .needMoreBytes }
             }
         }
     }
@@ -534,25 +552,25 @@ struct CSVEngine {
         return true
     }
 
-    /// Reads the byte at the cursor inside a quoted field, a CR or an LF: a line break the dialect recognizes goes
+    /// Reads the byte at `i` inside a quoted field, a CR or an LF: a line break the dialect recognizes goes
     /// into the value as `newline` and starts the record's next line; another byte is data. Returns false when more
     /// bytes are needed.
     @inline(__always)
     mutating func readLineBreakInQuotes(
-        _ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, _ v: inout QuotedValue, final: Bool
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ v: inout QuotedValue, _ cur: inout RecordCursor, final: Bool
     ) -> Bool {
-        let lb = lineBreak(p, cur.i, final: final)
+        let lb = lineBreak(p, i, final: final)
         if lb < 0 { return false }
         if lb == 0 {
-            cur.i += 1
+            i += 1
             v.size += 1
             return true
         }
-        if cur.firstLineEnd < 0 { cur.firstLineEnd = cur.i + lb }
-        appendUnescaped(p, &v, upTo: cur.i)
+        if cur.firstLineEnd < 0 { cur.firstLineEnd = i + lb }
+        appendUnescaped(p, &v, upTo: i)
         newlineBytes.withUnsafeBufferPointer { scratch.append($0.baseAddress!, count: $0.count) }
-        cur.i += lb
-        v.segmentStart = cur.i
+        i += lb
+        v.segmentStart = i
         cur.lines += 1
         v.size += newlineBytes.count
         return true
@@ -584,38 +602,53 @@ struct CSVEngine {
     ) -> TokenizerState {
         let n = p.count
         while cur.i < n && p[cur.i] == 32 { cur.i += 1 }
-        if cur.i >= n { return final ? .recordEnd : .stop(.incomplete) }
+        if cur.i >= n { return final ? .recordEnd : .needMoreBytes }
         let lb = lineBreak(p, cur.i, final: final)
-        if lb < 0 { return .stop(.incomplete) }
+        if lb < 0 { return .needMoreBytes }
         if lb > 0 {
             cur.i += lb
             return .recordEnd
         }
-        guard let d = delimiterAt(p, cur.i, final: final) else { return .stop(.incomplete) }
+        guard let d = delimiterAt(p, cur.i, final: final) else { return .needMoreBytes }
         if d {
             cur.i += 1 + delimRest.count
             return .fieldStart
         }
         // `fieldStart.count` is the 1-based number of the field just closed.
-        if cur.lines > linesAtOpen {
-            return brokenAtFirstLine(
-                p, cur, final: final, .unterminatedQuote,
-                "the quoted field \(fieldStart.count) opened on this line is not closed on it, and the next quote \(cur.lines - linesAtOpen) line(s) later is followed by other text: most likely an unclosed quote; close it, or set quote: null if quotes are data")
-        }
-        return brokenAtFirstLine(
-            p, cur, final: final, .invalidQuote,
-            "unexpected character after the closing quote of field \(fieldStart.count); put the whole field in quotes and double any quote inside it, or set quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS"
-        )
+        return .broken(.textAfterClosingQuote(field: fieldStart.count, linesEarlier: cur.lines - linesAtOpen))
     }
 
-    /// Stops the scan with a broken record, to be rejected as its first physical line only (or `.incomplete` when
+    /// The answer for a record the tokenizer cannot read: reject its first physical line only (`.incomplete` when
     /// more bytes are needed to find that line's end).
-    func brokenAtFirstLine(
-        _ p: UnsafeBufferPointer<UInt8>, _ cur: RecordCursor, final: Bool, _ code: DataErrorCode, _ message: String
-    ) -> TokenizerState {
-        if cur.firstLineEnd >= 0 { return .stop(.broken(code, message, lineEnd: cur.firstLineEnd)) }
-        guard let end = physicalLineEnd(p, from: cur.start, final: final) else { return .stop(.incomplete) }
-        return .stop(.broken(code, message, lineEnd: end))
+    @inline(never)
+    func brokenAtFirstLine(_ p: UnsafeBufferPointer<UInt8>, _ cur: RecordCursor, final: Bool, _ failure: TokenizerFailure) -> Scan {
+        var lineEnd = cur.firstLineEnd
+        if lineEnd < 0 {
+            guard let end = physicalLineEnd(p, from: cur.start, final: final) else { return .incomplete }
+            lineEnd = end
+        }
+        switch failure {
+        case .quotedFieldTooLong:
+            return .broken(
+                .lineTooLong,
+                "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit",
+                lineEnd: lineEnd)
+        case .quoteOpenAtEnd:
+            return .broken(
+                .unterminatedQuote,
+                "a quoted field is not closed before the end of the file; close the quote, or set quote: null if quotes are data",
+                lineEnd: lineEnd)
+        case .textAfterClosingQuote(let field, let linesEarlier) where linesEarlier > 0:
+            return .broken(
+                .unterminatedQuote,
+                "the quoted field \(field) opened on this line is not closed on it, and the next quote \(linesEarlier) line(s) later is followed by other text: most likely an unclosed quote; close it, or set quote: null if quotes are data",
+                lineEnd: lineEnd)
+        case .textAfterClosingQuote(let field, _):
+            return .broken(
+                .invalidQuote,
+                "unexpected character after the closing quote of field \(field); put the whole field in quotes and double any quote inside it, or set quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS",
+                lineEnd: lineEnd)
+        }
     }
 
     // MARK: - Conversion
