@@ -364,7 +364,6 @@ struct CSVEngine {
     /// are needed to tell, nil when a record starts there.
     @inline(__always)
     func skippedLine(_ p: UnsafeBufferPointer<UInt8>, at start: Int, final: Bool) -> Scan? {
-        let n = p.count
         let lb = lineBreak(p, start, final: final)
         if lb < 0 { return .incomplete }
         if lb > 0 { return .skip(end: start + lb) }
