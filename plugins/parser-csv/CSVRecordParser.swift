@@ -207,6 +207,7 @@ struct CSVEngine {
     }
 
     /// The end (after the line break) of the physical line starting at `from`, or nil if more bytes are needed.
+    @inline(__always)
     func physicalLineEnd(_ p: UnsafeBufferPointer<UInt8>, from: Int, final: Bool) -> Int? {
         var i = from
         let n = p.count
@@ -259,226 +260,395 @@ struct CSVEngine {
         fieldFlags.append(flags)
     }
 
-    /// Tokenizes the record starting at `start`.
+    // MARK: - General tokenizer
+    //
+    // `scanRecord` reads any dialect, including records over several lines, as a state machine: each state below
+    // has a function that reads bytes from a `RecordCursor` and names the next state.
+    //
+    //   fieldStart ──quote──▶ quotedField ──closing quote──▶ afterClosingQuote ──delimiter──▶ fieldStart
+    //        │                                                       └──line break / end──▶ recordEnd
+    //        └──other──▶ unquotedField ──delimiter──▶ fieldStart
+    //                          └──line break / end──▶ recordEnd
+    //
+    // Any state may instead stop the scan: more bytes are needed (`needMoreBytes`), or the record is broken
+    // (`broken`). The reject's message is written only then, by `brokenAtFirstLine`.
+
+    /// The general tokenizer's position in the record it reads.
+    struct RecordCursor {
+        /// Where the record starts.
+        let start: Int
+        /// The next byte to read.
+        var i: Int
+        /// Physical lines the record has taken so far (each line break inside quotes adds one).
+        var lines = 1
+        /// The end of the record's first physical line, once a line break inside quotes has shown it (-1 before).
+        var firstLineEnd = -1
+    }
+
+    /// A state of the general tokenizer (see the diagram above).
+    enum TokenizerState {
+        /// At the start of a field: the record's start, or just after a delimiter.
+        case fieldStart
+        /// Inside a quoted field, the cursor just after its opening quote.
+        case quotedField
+        /// Just after the closing quote of a field that opened on the record's line `linesAtOpen` (1-based).
+        case afterClosingQuote(linesAtOpen: Int)
+        /// At the first byte of an unquoted field (after its leading spaces, when trimming).
+        case unquotedField
+        /// The record ends at the cursor.
+        case recordEnd
+        /// The bytes end before the record does: scan it again once more have come.
+        case needMoreBytes
+        /// The record cannot be tokenized.
+        case broken(TokenizerFailure)
+    }
+
+    /// Why the general tokenizer cannot read a record.
+    enum TokenizerFailure {
+        /// A quoted field is longer than `max_quoted_size_limit`.
+        case quotedFieldTooLong
+        /// A quoted field is still open at the end of the input.
+        case quoteOpenAtEnd
+        /// Text other than spaces follows the closing quote of field `field` (1-based), which opened
+        /// `linesEarlier` lines before the one the closing quote is on.
+        case textAfterClosingQuote(field: Int, linesEarlier: Int)
+    }
+
+    /// What a quote inside a quoted field stands for.
+    enum QuoteRole {
+        /// The first of two quotes that stand for one quote character.
+        case doubled
+        /// A stray quote, kept as a character (with `quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES…`).
+        case data
+        /// The quote that closes the field.
+        case closing
+    }
+
+    /// A quoted field's value as read so far.
+    ///
+    /// The bytes from `segmentStart` to the cursor are still only in the input. Once the value needs unescaping
+    /// (`inScratch`), what comes before them has been copied, unescaped, into `scratch` from `scratchBase` on.
+    struct QuotedValue {
+        var segmentStart: Int
+        let scratchBase: Int
+        var inScratch = false
+        /// The value's length so far, checked against `max_quoted_size_limit`.
+        var size = 0
+    }
+
+    /// Tokenizes the record starting at `start` with the general tokenizer (any dialect, any number of lines).
+    ///
+    /// Returns `.skip` for an empty or comment line; else the record's fields are left in `fieldStart`,
+    /// `fieldEnd` and `fieldFlags` (with unescaped values in `scratch`).
     mutating func scanRecord(_ p: UnsafeBufferPointer<UInt8>, from start: Int, final: Bool) -> Scan {
-        let n = p.count
         fieldStart.removeAll()
         fieldEnd.removeAll()
         fieldFlags.removeAll()
         scratch.removeAll()
+        if let skipped = skippedLine(p, at: start, final: final) { return skipped }
+        var cur = RecordCursor(start: start, i: start)
+        var state = TokenizerState.fieldStart
+        while true {
+            switch state {
+            case .fieldStart: state = beginField(p, &cur)
+            case .quotedField: state = scanQuotedField(p, &cur, final: final)
+            case .afterClosingQuote(let linesAtOpen): state = afterClosingQuote(p, &cur, final: final, linesAtOpen: linesAtOpen)
+            case .unquotedField: state = scanUnquotedField(p, &cur, final: final)
+            case .recordEnd: return .record(end: cur.i, lines: cur.lines)
+            case .needMoreBytes: return .incomplete
+            case .broken(let failure): return brokenAtFirstLine(p, cur, final: final, failure)
+            }
+        }
+    }
+
+    /// Whether the line at `start` is skipped: `.skip` for an empty or comment line, `.incomplete` when more bytes
+    /// are needed to tell, nil when a record starts there.
+    @inline(__always)
+    func skippedLine(_ p: UnsafeBufferPointer<UInt8>, at start: Int, final: Bool) -> Scan? {
+        let lb = lineBreak(p, start, final: final)
+        if lb < 0 { return .incomplete }
+        if lb > 0 { return .skip(end: start + lb) }
+        if let marker = comment?.first, p[start] == marker { return commentLine(p, at: start, final: final) }
+        return nil
+    }
+
+    /// `skippedLine` for a line starting with the comment marker's first byte (kept out of the record path).
+    @inline(never)
+    func commentLine(_ p: UnsafeBufferPointer<UInt8>, at start: Int, final: Bool) -> Scan? {
+        let n = p.count
+        let comment = self.comment!
+        if start + comment.count > n && !final { return .incomplete }
+        if start + comment.count <= n && zip(comment, p[start..<start + comment.count]).allSatisfy({ $0 == $1 }) {
+            guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
+            return .skip(end: end)
+        }
+        return nil
+    }
+
+    /// The `fieldStart` state: skips leading spaces when trimming, then enters a quoted or an unquoted field.
+    @inline(__always)
+    func beginField(_ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor) -> TokenizerState {
+        let n = p.count
+        var i = cur.i
+        if trim { while i < n && p[i] == 32 { i += 1 } }
+        if i < n && Int(p[i]) == quote {
+            cur.i = i + 1
+            return .quotedField
+        }
+        cur.i = i
+        return .unquotedField
+    }
+
+    /// The `unquotedField` state: the field runs to the next delimiter (another field follows) or line break (the
+    /// record ends), or to the end of the input when it is final; trailing spaces are dropped when trimming.
+    @inline(__always)
+    mutating func scanUnquotedField(_ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, final: Bool) -> TokenizerState {
+        let n = p.count
         let base = p.baseAddress!
-        var lines = 1
-
-        // Empty line or comment line.
-        let lb0 = lineBreak(p, start, final: final)
-        if lb0 < 0 { return .incomplete }
-        if lb0 > 0 { return .skip(end: start + lb0) }
-        if let comment, p[start] == comment[0] {
-            if start + comment.count > n && !final { return .incomplete }
-            if start + comment.count <= n && zip(comment, p[start..<start + comment.count]).allSatisfy({ $0 == $1 }) {
-                guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
-                return .skip(end: end)
+        let valueStart = cur.i
+        var i = valueStart
+        // The field ends at `i`; what follows it takes `endLength` bytes and leads to `next`.
+        var endLength = 0
+        var next = TokenizerState.recordEnd
+        scan: while i < n {
+            i = ByteScan.firstOf3(base, i, n, delim0, 10, 13)
+            if i >= n { break }
+            let c = p[i]
+            if c == delim0 {
+                guard let d = delimiterAt(p, i, final: final) else { return .needMoreBytes }
+                if d {
+                    endLength = 1 + delimRest.count
+                    next = .fieldStart
+                    break scan
+                }
+            } else if c == 10 || c == 13 {
+                let lb = lineBreak(p, i, final: final)
+                if lb < 0 { return .needMoreBytes }
+                if lb > 0 {
+                    endLength = lb
+                    break scan
+                }
             }
+            i += 1
         }
-        let dlen = 1 + delimRest.count
+        // The end of the input ends the field only when it is final.
+        if i >= n && !final { return .needMoreBytes }
+        addUnquotedField(p, valueStart, i)
+        cur.i = i + endLength
+        return next
+    }
+
+    /// Adds the unquoted field `start..<end`, less its trailing spaces when trimming.
+    @inline(__always)
+    mutating func addUnquotedField(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
+        var e = end
+        if trim { while e > start && p[e - 1] == 32 { e -= 1 } }
+        addField(start, e, 0)
+    }
+
+    /// The `quotedField` state: reads the value up to its closing quote, which must come within
+    /// `max_quoted_size_limit` bytes and before the end of the input.
+    ///
+    /// Doubled quotes, escapes and line breaks inside the value are unescaped into `scratch` (a line break as
+    /// `newline`, which also starts the record's next physical line).
+    mutating func scanQuotedField(_ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, final: Bool) -> TokenizerState {
+        let n = p.count
+        let base = p.baseAddress!
+        let limit = options.maxQuotedSizeLimit
+        let linesAtOpen = cur.lines
         let q = quote, e = escape
-        var i = start
-        var firstLineEnd = -1  // end of the record's first physical line, once known
-
-        func brokenAtFirstLine(_ code: DataErrorCode, _ msg: String) -> Scan {
-            if firstLineEnd < 0 {
-                guard let end = physicalLineEnd(p, from: start, final: final) else { return .incomplete }
-                firstLineEnd = end
-            }
-            return .broken(code, msg, lineEnd: firstLineEnd)
-        }
-
-        fieldLoop: while true {
-            // Start of a field.
-            var fs = i
-            if trim { while fs < n && p[fs] == 32 { fs += 1 } }
-            if fs < n && Int(p[fs]) == q {
-                // Quoted field.
-                let linesAtOpen = lines
-                i = fs + 1
-                var segStart = i
-                var inScratch = false
-                let scratchBase = scratch.count
-                var size = 0
-                let qb = UInt8(q), eb = e >= 0 ? UInt8(e) : UInt8(q)
-                while true {
-                    // Skip ordinary bytes quickly (bounded so the size limit is still checked).
-                    let limitEnd = min(n, i + max(1, options.maxQuotedSizeLimit - size + 1))
-                    let j = ByteScan.firstOf4(base, i, limitEnd, qb, eb, 10, 13)
-                    size += j - i
-                    i = j
-                    if size > options.maxQuotedSizeLimit {
-                        return brokenAtFirstLine(
-                            .lineTooLong,
-                            "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit"
-                        )
-                    }
-                    if i >= n {
-                        if !final { return .incomplete }
-                        return brokenAtFirstLine(
-                            .unterminatedQuote,
-                            "a quoted field is not closed before the end of the file; close the quote, or set quote: null if quotes are data")
-                    }
-                    let c = p[i]
-                    if Int(c) == q {
-                        // Needs the next one or two bytes.
-                        if i + 1 >= n && !final { return .incomplete }
-                        let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
-                        if next == q && !strayQuotes {
-                            // The common case first: a doubled quote stands for one quote.
-                            scratch.append(base + segStart, count: i + 1 - segStart)
-                            inScratch = true
-                            i += 2
-                            segStart = i
-                            size += 1
-                            continue
-                        }
-                        var nextIsEnd = next < 0
-                        if !nextIsEnd {
-                            let lb = lineBreak(p, i + 1, final: final)
-                            if lb < 0 { return .incomplete }
-                            guard let d = delimiterAt(p, i + 1, final: final) else { return .incomplete }
-                            nextIsEnd = lb > 0 || d
-                        }
-                        var nextNextIsEnd = true
-                        if next == q && strayQuotes {
-                            if i + 2 >= n && !final { return .incomplete }
-                            if i + 2 < n {
-                                let lb = lineBreak(p, i + 2, final: final)
-                                if lb < 0 { return .incomplete }
-                                guard let d = delimiterAt(p, i + 2, final: final) else { return .incomplete }
-                                nextNextIsEnd = lb > 0 || d
-                            }
-                        }
-                        if next == q && (!strayQuotes || !nextNextIsEnd) {
-                            // A doubled quote stands for one quote.
-                            if !inScratch {
-                                inScratch = true
-                            }
-                            scratch.append(base + segStart, count: i + 1 - segStart)
-                            i += 2
-                            segStart = i
-                            size += 1
-                        } else if strayQuotes && !nextIsEnd {
-                            i += 1  // a stray quote is data
-                            size += 1
-                        } else {
-                            // Closing quote.
-                            if inScratch {
-                                scratch.append(base + segStart, count: i - segStart)
-                                addField(scratchBase, scratch.count, 3)
-                            } else {
-                                addField(segStart, i, 1)
-                            }
-                            i += 1
-                            while i < n && p[i] == 32 { i += 1 }
-                            if i >= n {
-                                if !final { return .incomplete }
-                                break fieldLoop
-                            }
-                            let lb = lineBreak(p, i, final: final)
-                            if lb < 0 { return .incomplete }
-                            if lb > 0 {
-                                i += lb
-                                break fieldLoop
-                            }
-                            guard let d = delimiterAt(p, i, final: final) else { return .incomplete }
-                            if d {
-                                i += dlen
-                                continue fieldLoop
-                            }
-                            if lines > linesAtOpen {
-                                return brokenAtFirstLine(
-                                    .unterminatedQuote,
-                                    "the quoted field \(fieldStart.count) opened on this line is not closed on it, and the next quote \(lines - linesAtOpen) line(s) later is followed by other text: most likely an unclosed quote; close it, or set quote: null if quotes are data")
-                            }
-                            return brokenAtFirstLine(
-                                .invalidQuote,
-                                "unexpected character after the closing quote of field \(fieldStart.count); put the whole field in quotes and double any quote inside it, or set quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS"
-                            )
-                        }
-                    } else if Int(c) == e {
-                        if i + 1 >= n && !final { return .incomplete }
-                        let next: Int = i + 1 < n ? Int(p[i + 1]) : -1
-                        if next == q || next == e {
-                            inScratch = true
-                            scratch.append(base + segStart, count: i - segStart)
-                            scratch.append(UInt8(next))
-                            i += 2
-                            segStart = i
-                        } else {
-                            i += 1
-                        }
-                        size += 1
-                    } else if c == 10 || c == 13 {
-                        let lb = lineBreak(p, i, final: final)
-                        if lb < 0 { return .incomplete }
-                        if lb == 0 {
-                            i += 1
-                            size += 1
-                        } else {
-                            if firstLineEnd < 0 { firstLineEnd = i + lb }
-                            inScratch = true
-                            scratch.append(base + segStart, count: i - segStart)
-                            newlineBytes.withUnsafeBufferPointer { scratch.append($0.baseAddress!, count: $0.count) }
-                            i += lb
-                            segStart = i
-                            lines += 1
-                            size += newlineBytes.count
-                        }
-                    } else {
-                        i += 1
-                        size += 1
-                    }
-                    if size > options.maxQuotedSizeLimit {
-                        return brokenAtFirstLine(
-                            .lineTooLong,
-                            "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit"
-                        )
-                    }
+        let qb = UInt8(q), eb = e >= 0 ? UInt8(e) : UInt8(q)
+        var i = cur.i
+        defer { cur.i = i }
+        var v = QuotedValue(segmentStart: i, scratchBase: scratch.count)
+        while true {
+            // Skip ordinary bytes quickly (bounded so that the size limit is still checked).
+            let scanEnd = min(n, i + max(1, limit - v.size + 1))
+            let j = ByteScan.firstOf4(base, i, scanEnd, qb, eb, 10, 13)
+            v.size += j - i
+            i = j
+            if v.size > limit { return .broken(.quotedFieldTooLong) }
+            if i >= n { return final ? .broken(.quoteOpenAtEnd) : .needMoreBytes }
+            // The scan stopped at a quote, an escape, a CR or an LF.
+            let c = Int(p[i])
+            if c == q {
+                guard let role = quoteRole(p, i, final: final) else { return .needMoreBytes }
+                switch role {
+                case .doubled:
+                    appendUnescaped(p, &v, upTo: i + 1)
+                    i += 2
+                    v.segmentStart = i
+                    v.size += 1
+                case .data:
+                    i += 1
+                    v.size += 1
+                case .closing:
+                    addQuotedField(p, &v, end: i)
+                    i += 1
+                    return .afterClosingQuote(linesAtOpen: linesAtOpen)
                 }
+            } else if c == e {
+                if !readEscape(p, &i, &v, final: final) { return .needMoreBytes }
+            } else {
+                if !readLineBreakInQuotes(p, &i, &v, &cur, final: final) { return .needMoreBytes }
             }
-            // Unquoted field: scan to the delimiter or the line end.
-            i = fs
-            let vs = trim ? fs : i
-            while i < n {
-                i = ByteScan.firstOf3(base, i, n, delim0, 10, 13)
-                if i >= n { break }
-                let c = p[i]
-                if c == delim0 {
-                    guard let d = delimiterAt(p, i, final: final) else { return .incomplete }
-                    if d {
-                        var ve = i
-                        if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
-                        addField(vs, ve, 0)
-                        i += dlen
-                        continue fieldLoop
-                    }
-                } else if c == 10 || c == 13 {
-                    let lb = lineBreak(p, i, final: final)
-                    if lb < 0 { return .incomplete }
-                    if lb > 0 {
-                        var ve = i
-                        if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
-                        addField(vs, ve, 0)
-                        i += lb
-                        break fieldLoop
-                    }
-                }
-                i += 1
-            }
-            if !final { return .incomplete }
-            var ve = i
-            if trim { while ve > vs && p[ve - 1] == 32 { ve -= 1 } }
-            addField(vs, ve, 0)
-            break fieldLoop
         }
-        return .record(end: i, lines: lines)
+    }
+
+    /// What the quote at `i` inside a quoted field stands for, judged by the one or two bytes after it (nil when
+    /// more bytes are needed to tell).
+    ///
+    /// Without stray quotes, a quote is doubled when another follows, else it closes the field. With stray quotes,
+    /// it closes the field only before a delimiter, a line break or the end of the input; two quotes are doubled
+    /// unless such an end follows them.
+    @inline(__always)
+    func quoteRole(_ p: UnsafeBufferPointer<UInt8>, _ i: Int, final: Bool) -> QuoteRole? {
+        let n = p.count
+        if i + 1 >= n && !final { return nil }
+        let next = i + 1 < n ? Int(p[i + 1]) : -1
+        // The common case first.
+        if next == quote && !strayQuotes { return .doubled }
+        var nextIsEnd = next < 0
+        if !nextIsEnd {
+            guard let end = fieldEnds(p, at: i + 1, final: final) else { return nil }
+            nextIsEnd = end
+        }
+        if !strayQuotes { return .closing }
+        if next == quote {
+            if i + 2 >= n && !final { return nil }
+            if i + 2 < n {
+                guard let end = fieldEnds(p, at: i + 2, final: final) else { return nil }
+                if !end { return .doubled }
+            }
+        }
+        return nextIsEnd ? .closing : .data
+    }
+
+    /// Whether a line break or the delimiter starts at `i` (nil when more bytes are needed to tell).
+    @inline(__always)
+    func fieldEnds(_ p: UnsafeBufferPointer<UInt8>, at i: Int, final: Bool) -> Bool? {
+        let lb = lineBreak(p, i, final: final)
+        if lb < 0 { return nil }
+        guard let d = delimiterAt(p, i, final: final) else { return nil }
+        return lb > 0 || d
+    }
+
+    /// Reads the escape character at `i` inside a quoted field: before a quote or another escape it stands for that
+    /// byte, else it is itself data. Returns false when more bytes are needed.
+    @inline(__always)
+    mutating func readEscape(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ v: inout QuotedValue, final: Bool) -> Bool {
+        let n = p.count
+        if i + 1 >= n && !final { return false }
+        let next = i + 1 < n ? Int(p[i + 1]) : -1
+        if next == quote || next == escape {
+            appendUnescaped(p, &v, upTo: i)
+            scratch.append(UInt8(next))
+            i += 2
+            v.segmentStart = i
+        } else {
+            i += 1
+        }
+        v.size += 1
+        return true
+    }
+
+    /// Reads the byte at `i` inside a quoted field, a CR or an LF: a line break the dialect recognizes goes
+    /// into the value as `newline` and starts the record's next line; another byte is data. Returns false when more
+    /// bytes are needed.
+    @inline(__always)
+    mutating func readLineBreakInQuotes(
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ v: inout QuotedValue, _ cur: inout RecordCursor, final: Bool
+    ) -> Bool {
+        let lb = lineBreak(p, i, final: final)
+        if lb < 0 { return false }
+        if lb == 0 {
+            i += 1
+            v.size += 1
+            return true
+        }
+        if cur.firstLineEnd < 0 { cur.firstLineEnd = i + lb }
+        appendUnescaped(p, &v, upTo: i)
+        newlineBytes.withUnsafeBufferPointer { scratch.append($0.baseAddress!, count: $0.count) }
+        i += lb
+        v.segmentStart = i
+        cur.lines += 1
+        v.size += newlineBytes.count
+        return true
+    }
+
+    /// Copies the value's bytes from `segmentStart` to `end` into `scratch`, where the value is built from now on.
+    @inline(__always)
+    mutating func appendUnescaped(_ p: UnsafeBufferPointer<UInt8>, _ v: inout QuotedValue, upTo end: Int) {
+        v.inScratch = true
+        scratch.append(p.baseAddress! + v.segmentStart, count: end - v.segmentStart)
+    }
+
+    /// Adds the quoted field whose closing quote is at `end`: its value in `scratch`, or in the input when it needed
+    /// no unescaping.
+    @inline(__always)
+    mutating func addQuotedField(_ p: UnsafeBufferPointer<UInt8>, _ v: inout QuotedValue, end: Int) {
+        if v.inScratch {
+            scratch.append(p.baseAddress! + v.segmentStart, count: end - v.segmentStart)
+            addField(v.scratchBase, scratch.count, 3)
+        } else {
+            addField(v.segmentStart, end, 1)
+        }
+    }
+
+    /// The `afterClosingQuote` state: spaces may follow a closing quote, then the delimiter (another field follows),
+    /// a line break or the end of the input (the record ends); anything else breaks the record.
+    mutating func afterClosingQuote(
+        _ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, final: Bool, linesAtOpen: Int
+    ) -> TokenizerState {
+        let n = p.count
+        while cur.i < n && p[cur.i] == 32 { cur.i += 1 }
+        if cur.i >= n { return final ? .recordEnd : .needMoreBytes }
+        let lb = lineBreak(p, cur.i, final: final)
+        if lb < 0 { return .needMoreBytes }
+        if lb > 0 {
+            cur.i += lb
+            return .recordEnd
+        }
+        guard let d = delimiterAt(p, cur.i, final: final) else { return .needMoreBytes }
+        if d {
+            cur.i += 1 + delimRest.count
+            return .fieldStart
+        }
+        // `fieldStart.count` is the 1-based number of the field just closed.
+        return .broken(.textAfterClosingQuote(field: fieldStart.count, linesEarlier: cur.lines - linesAtOpen))
+    }
+
+    /// The answer for a record the tokenizer cannot read: reject its first physical line only (`.incomplete` when
+    /// more bytes are needed to find that line's end).
+    @inline(never)
+    func brokenAtFirstLine(_ p: UnsafeBufferPointer<UInt8>, _ cur: RecordCursor, final: Bool, _ failure: TokenizerFailure) -> Scan {
+        var lineEnd = cur.firstLineEnd
+        if lineEnd < 0 {
+            guard let end = physicalLineEnd(p, from: cur.start, final: final) else { return .incomplete }
+            lineEnd = end
+        }
+        switch failure {
+        case .quotedFieldTooLong:
+            return .broken(
+                .lineTooLong,
+                "a quoted field is longer than max_quoted_size_limit (\(options.maxQuotedSizeLimit) bytes); it probably has an unclosed quote — fix the quote, or raise max_quoted_size_limit",
+                lineEnd: lineEnd)
+        case .quoteOpenAtEnd:
+            return .broken(
+                .unterminatedQuote,
+                "a quoted field is not closed before the end of the file; close the quote, or set quote: null if quotes are data",
+                lineEnd: lineEnd)
+        case .textAfterClosingQuote(let field, let linesEarlier) where linesEarlier > 0:
+            return .broken(
+                .unterminatedQuote,
+                "the quoted field \(field) opened on this line is not closed on it, and the next quote \(linesEarlier) line(s) later is followed by other text: most likely an unclosed quote; close it, or set quote: null if quotes are data",
+                lineEnd: lineEnd)
+        case .textAfterClosingQuote(let field, _):
+            return .broken(
+                .invalidQuote,
+                "unexpected character after the closing quote of field \(field); put the whole field in quotes and double any quote inside it, or set quotes_in_quoted_fields: ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS",
+                lineEnd: lineEnd)
+        }
     }
 
     // MARK: - Conversion
