@@ -101,7 +101,7 @@ import Testing
         try store.migrate()
         try db.execute("COMMIT")
         try db.execute("UPDATE \(quoteIdentifier(store.schema)).meta SET value = '7' WHERE key = 'schema_version'")
-        let expected = "the warehouse at \(store.location) has kura schema version 7; this kura knows up to 2; upgrade kura"
+        let expected = "the warehouse at \(store.location) has kura schema version 7; this kura knows up to \(WarehouseSchema.currentVersion); upgrade kura"
         #expect(store.location.contains("(schema \(store.schema))"))
         for attempt: () throws -> Void in [
             { try store.migrate() },
