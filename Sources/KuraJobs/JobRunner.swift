@@ -9,6 +9,8 @@ public enum SessionOutcome: Equatable, Sendable {
     case succeeded(attempt: Int)
     /// Every attempt allowed failed; the last one's error.
     case failed(attempt: Int, error: String)
+    /// The session was stopped from outside (the scheduler's `replace`, SIGTERM); recorded as interrupted.
+    case interrupted(attempt: Int, reason: String)
     /// The session had already succeeded, so nothing ran (`--force` runs it again).
     case alreadySucceeded
     /// Another process is running this session.
@@ -21,6 +23,7 @@ public enum SessionOutcome: Equatable, Sendable {
         switch self {
         case .succeeded: return "succeeded"
         case .failed: return "failed"
+        case .interrupted: return "interrupted"
         case .alreadySucceeded: return "already succeeded"
         case .runningElsewhere: return "running elsewhere"
         case .waitingForDependency: return "waiting"
@@ -57,7 +60,9 @@ public final class JobRunner {
 
     /// Runs the session of `job` at `session` (unless it already succeeded, or `force`), with up to
     /// `retries.limit` more attempts after a failure.
-    public func run(_ job: JobSpec, session: Timestamp, force: Bool = false) throws -> SessionOutcome {
+    public func run(_ job: JobSpec, session: Timestamp, force: Bool = false, control: SessionControl = SessionControl())
+        throws -> SessionOutcome
+    {
         let connection = try warehouse.connect(logger: logger)
         let history = connection.history
         guard let lock = try SessionLock.acquire(job: job.name, session: session, warehouse: warehouse, connection: connection) else {
@@ -78,8 +83,9 @@ public final class JobRunner {
         var attempt = first
         let last = first + job.retries.limit
         while true {
-            let error = try runAttempt(job, session: session, attempt: attempt, connection: connection)
+            let error = try runAttempt(job, session: session, attempt: attempt, connection: connection, control: control)
             guard let error else { return .succeeded(attempt: attempt) }
+            if let why = control.interruption { return .interrupted(attempt: attempt, reason: why) }
             if attempt >= last { return .failed(attempt: attempt, error: error) }
             let wait = job.retries.delay(beforeAttempt: attempt - first + 2)
             logger.info("job \(job.name) session \(session.iso8601): attempt \(attempt) failed; retrying in \(wait) s")
@@ -89,7 +95,9 @@ public final class JobRunner {
     }
 
     /// One attempt: recorded as running, then as succeeded or failed; returns the error, or nil on success.
-    func runAttempt(_ job: JobSpec, session: Timestamp, attempt: Int, connection: JobWarehouseConnection) throws -> String? {
+    func runAttempt(
+        _ job: JobSpec, session: Timestamp, attempt: Int, connection: JobWarehouseConnection, control: SessionControl
+    ) throws -> String? {
         let history = connection.history
         var record = JobAttempt(
             job: job.name, sessionTime: session, attempt: attempt, status: .running, startedAt: now(),
@@ -99,16 +107,22 @@ public final class JobRunner {
         let variables = SessionVariables(job: job, sessionTime: session)
         var failure: String? = nil
         for (i, step) in job.steps.enumerated() {
+            if let why = control.interruption {
+                failure = why
+                break
+            }
             do {
-                try JobStepRunner(runner: self, job: job, variables: variables, runID: record.runID, connection: connection)
-                    .run(step, index: i)
+                try JobStepRunner(
+                    runner: self, job: job, variables: variables, runID: record.runID, connection: connection, control: control
+                ).run(step, index: i)
             } catch {
                 failure = "step \(i + 1) (\(step.kind)) failed: \(JobStepRunner.describe(error))"
                 logger.error("job \(job.name) session \(session.iso8601): \(failure!)")
                 break
             }
         }
-        record.status = failure == nil ? .succeeded : .failed
+        record.status = failure == nil ? .succeeded : control.interruption != nil ? .interrupted : .failed
+        if let why = control.interruption, failure != nil { failure = "interrupted: \(why)" }
         record.finishedAt = now()
         record.error = failure
         try history.finishAttempt(record)

@@ -10,6 +10,7 @@ struct JobStepRunner {
     let variables: SessionVariables
     let runID: String
     let connection: JobWarehouseConnection
+    let control: SessionControl
 
     var logger: Logger { runner.environment.logger }
 
@@ -50,6 +51,8 @@ struct JobStepRunner {
                 load.cancel(reason: "the job's timeout_seconds (\(seconds)) passed; nothing was committed")
             }
         }
+        control.running(load: load)
+        defer { control.running() }
         let result = try load.run()
         logger.info(
             "job \(job.name): load \(result.runID) committed: read \(result.total.read), loaded \(result.total.loaded), rejected \(result.total.rejected), filtered \(result.total.filtered)"
@@ -77,6 +80,8 @@ struct JobStepRunner {
         p.standardOutput = pipe
         p.standardError = pipe
         try p.run()
+        control.running(process: p)
+        defer { control.running() }
         var timedOut = false
         if let seconds = job.timeoutSeconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {
@@ -90,6 +95,7 @@ struct JobStepRunner {
         }
         forwardLines(pipe.fileHandleForReading)
         p.waitUntilExit()
+        if let why = control.interruption { throw SystemError("the command was stopped: \(why)") }
         if timedOut { throw SystemError("the command ran past the job's timeout_seconds (\(job.timeoutSeconds ?? 0)) and was stopped") }
         guard p.terminationReason == .exit, p.terminationStatus == 0 else {
             let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"

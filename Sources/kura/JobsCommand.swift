@@ -82,6 +82,7 @@ struct JobsCommand: ParsableCommand {
         switch outcome {
         case .succeeded(let n): return head + "succeeded (attempt \(n))"
         case .failed(let n, let error): return head + "failed (attempt \(n)): \(error)"
+        case .interrupted(let n, let why): return head + "interrupted (attempt \(n)): \(why)"
         case .alreadySucceeded: return head + "already succeeded; skipped"
         case .runningElsewhere: return head + "running in another process; not started"
         case .waitingForDependency(let what): return head + "not started: waits for \(what)"
