@@ -22,11 +22,21 @@ public enum JobWarehouse: Sendable, Equatable {
         }
     }
 
-    /// What `exec` steps get: `KURA_WAREHOUSE_URL`, and for PostgreSQL libpq's `PGDATABASE` (which takes a URL).
+    /// What `exec` steps get: `KURA_WAREHOUSE_URL`; for SQLite `KURA_WAREHOUSE_PATH`; for PostgreSQL libpq's
+    /// variables for what the URL sets (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, …),
+    /// so `psql` and libpq clients connect with no arguments.
     public var environment: [String: String] {
         switch self {
         case .sqlite(let path): return ["KURA_WAREHOUSE_URL": "sqlite:" + path, "KURA_WAREHOUSE_PATH": path]
-        case .postgresql(let url): return ["KURA_WAREHOUSE_URL": url, "PGDATABASE": url]
+        case .postgresql(let url):
+            var env = ["KURA_WAREHOUSE_URL": url]
+            let names = [
+                "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
+                "dbname": "PGDATABASE", "sslmode": "PGSSLMODE", "connect_timeout": "PGCONNECT_TIMEOUT",
+                "application_name": "PGAPPNAME", "options": "PGOPTIONS", "service": "PGSERVICE",
+            ]
+            for (k, v) in connectionParameters(of: url) ?? [:] { if let name = names[k] { env[name] = v } }
+            return env
         }
     }
 

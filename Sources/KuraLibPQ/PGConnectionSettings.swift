@@ -1,5 +1,6 @@
 import KuraCore
 import Foundation
+import CLibPQ
 
 /// Connection settings as libpq keyword/value pairs, holding only what the user set, so libpq's own defaults
 /// (the `PG*` environment variables, `~/.pgpass`, service files) still apply to everything else.
@@ -62,4 +63,22 @@ public func passwordInURL(_ url: String) -> [String] {
         }
     }
     return found
+}
+
+/// The keyword/value pairs libpq reads from the connection string or URL `conninfo` (only those it sets), or nil
+/// when libpq cannot parse it. The corresponding libpq function is `PQconninfoParse`.
+public func connectionParameters(of conninfo: String) -> [String: String]? {
+    var error: UnsafeMutablePointer<CChar>? = nil
+    guard let options = PQconninfoParse(conninfo, &error) else {
+        if let error { PQfreemem(error) }
+        return nil
+    }
+    defer { PQconninfoFree(options) }
+    var out: [String: String] = [:]
+    var p = options
+    while let keyword = p.pointee.keyword {
+        if let value = p.pointee.val { out[String(cString: keyword)] = String(cString: value) }
+        p += 1
+    }
+    return out
 }

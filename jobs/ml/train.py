@@ -1,7 +1,7 @@
 """Trains a small model on one session's user features and writes it, with its metrics, per session.
 
 Reads the features of KURA_SESSION_DATE from the job warehouse (KURA_WAREHOUSE_PATH for SQLite; for PostgreSQL,
-psql with PGDATABASE, which kura sets to the warehouse URL), fits a least-squares line predicting 30-day spend from
+psql, which connects through the PG* variables kura sets), fits a least-squares line predicting 30-day spend from
 30-day activity, and writes model.json and metrics.json under KURA_MODEL_DIR/<session date>/
 (default: samples/out/models/ beside this repository's samples). Exits 1 when the session has no features.
 """
@@ -18,8 +18,11 @@ QUERY = ("SELECT events_30d, purchases_30d, spend_30d FROM user_features "
 def features(date):
     url = os.environ.get("KURA_WAREHOUSE_URL", "")
     if url.startswith("postgres"):
-        out = subprocess.run(["psql", "-X", "-q", "-At", "-F", ",", "-c", QUERY.format(date=date)],
-                             check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(["psql", "-X", "-q", "-At", "-F", ",", "-c", QUERY.format(date=date)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"psql failed: {done.stderr.strip()}")
+        out = done.stdout
         return [tuple(float(v) for v in line.split(",")) for line in out.splitlines() if line]
     with sqlite3.connect(os.environ["KURA_WAREHOUSE_PATH"]) as db:
         return [tuple(float(v) for v in row) for row in db.execute(QUERY.format(date=date))]

@@ -1,0 +1,39 @@
+import Foundation
+import KuraLibPQ
+import KuraTestSupport
+import Testing
+
+/// The shipped sample pipeline (`jobs/`) through the built executable with PostgreSQL as the job warehouse: the
+/// events, the feature table and the job history all live in the server.
+extension PostgreSQLCLITests {
+    @Test(.enabled(if: pg)) func theSamplePipelineRunsOnPostgreSQLAndEachSessionSucceedsOnce() throws {
+        let server = try #require(TestServer.current)
+        let admin = try server.connect()
+        let database = uniqueName("kura_jobs")
+        _ = try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.path + "/samples/data", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/jobs", toPath: dir.path + "/jobs")
+        try FileManager.default.copyItem(atPath: root + "/samples/data/week", toPath: dir.path + "/samples/data/week")
+        let url = "postgresql://\(server.user)@/\(database)?host=\(server.host)&port=\(server.port)"
+        dir.write("jobs/kura.yml", "warehouse: '\(url)'\ndefaults: {retries: 0}\n")
+        let args = ["backfill", "train_model", "--from", "2024-01-01", "--to", "2024-01-03", "--with-deps"]
+        let first = try kura(args, in: dir.path)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("6 succeeded"))
+        let again = try kura(args, in: dir.path)
+        #expect(again.stdout.contains("6 already succeeded"), "\(again.stdout)")
+        let db = try PGConnection(settings: PGConnectionSettings(parameters: [
+            ("host", server.host), ("port", String(server.port)), ("user", server.user), ("dbname", database),
+        ]), logger: .silent)
+        #expect(try db.query("SELECT count(*) FROM events").rows == [["360"]])
+        let features = try db.query("SELECT session_date, count(*), sum(events_30d) FROM user_features GROUP BY 1 ORDER BY 1").rows
+        #expect(features.map { $0[0] } == ["2024-01-01", "2024-01-02", "2024-01-03"])
+        #expect(features.map { $0[2] } == ["120", "240", "360"])
+        let attempts = try db.query("SELECT job, count(*) FROM kura.job_attempts WHERE status = 'succeeded' GROUP BY job ORDER BY job").rows
+        #expect(attempts == [["train_model", "3"], ["user_features", "3"]])
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/samples/out/models/2024-01-03/metrics.json"))
+    }
+}
