@@ -1,3 +1,4 @@
+import Foundation
 import KuraCore
 import KuraFormats
 
@@ -23,5 +24,52 @@ public enum BackfillPlanner {
             (1...12).contains(m), d >= 1, d <= daysInMonth(y, m)
         else { return nil }
         return daysFromCivil(y, m, d)
+    }
+}
+
+extension JobRunner {
+    /// Runs `sessions` of `job` in order, `parallel` at a time (default 1), each through `run` (so sessions that
+    /// succeeded are skipped unless `force`); after a session that did not succeed, no further session starts.
+    /// Calls `report` with each outcome as it comes; returns the outcomes in session order (nil: not started).
+    public func backfill(
+        _ job: JobSpec, sessions: [Timestamp], parallel: Int = 1, force: Bool = false,
+        report: @escaping @Sendable (Timestamp, SessionOutcome) -> Void = { _, _ in }
+    ) throws -> [SessionOutcome?] {
+        let lock = NSLock()
+        var outcomes = [SessionOutcome?](repeating: nil, count: sessions.count)
+        var next = 0
+        var failed = false
+        var thrown: Error? = nil
+        let done = DispatchGroup()
+        for _ in 0..<max(1, min(parallel, sessions.count)) {
+            done.enter()
+            Thread { [self] in
+                defer { done.leave() }
+                while true {
+                    let index: Int? = lock.withLock {
+                        guard !failed, next < sessions.count else { return nil }
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard let index else { return }
+                    do {
+                        let outcome = try run(job, session: sessions[index], force: force)
+                        lock.withLock {
+                            outcomes[index] = outcome
+                            if !outcome.isSuccess { failed = true }
+                        }
+                        report(sessions[index], outcome)
+                    } catch {
+                        lock.withLock {
+                            thrown = thrown ?? error
+                            failed = true
+                        }
+                    }
+                }
+            }.start()
+        }
+        done.wait()
+        if let thrown { throw thrown }
+        return outcomes
     }
 }

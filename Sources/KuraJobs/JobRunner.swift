@@ -64,6 +64,7 @@ public final class JobRunner {
         throws -> SessionOutcome
     {
         let connection = try warehouse.connect(logger: logger)
+        try connection.prepareHistory()
         let history = connection.history
         guard let lock = try SessionLock.acquire(job: job.name, session: session, warehouse: warehouse, connection: connection) else {
             logger.warn("job \(job.name) session \(session.iso8601) is running in another process; not starting it again")

@@ -78,27 +78,31 @@ public enum JobWarehouseConnection {
         }
     }
 
+    /// Brings kura's tables to the current version in a transaction of their own, so that sessions starting at once
+    /// on a new warehouse do not race to create them.
+    public func prepareHistory() throws {
+        switch self {
+        case .sqlite(let db): try inTransaction(begin: "BEGIN IMMEDIATE", { try db.exec($0) }) { try SQLiteWarehouse(connection: db).migrate() }
+        case .postgresql(let db): try inTransaction(begin: "BEGIN", { _ = try db.execute($0) }) { try PostgreSQLWarehouse(connection: db).migrate() }
+        }
+    }
+
+    func inTransaction(begin: String, _ run: (String) throws -> Void, _ body: () throws -> Void) throws {
+        try run(begin)
+        do {
+            try body()
+            try run("COMMIT")
+        } catch {
+            try? run("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Runs `sql` (one or more statements) in one transaction: all of it commits, or none of it.
     public func runInTransaction(_ sql: String) throws {
         switch self {
-        case .sqlite(let db):
-            try db.exec("BEGIN IMMEDIATE")
-            do {
-                try db.exec(sql)
-                try db.exec("COMMIT")
-            } catch {
-                try? db.exec("ROLLBACK")
-                throw error
-            }
-        case .postgresql(let db):
-            _ = try db.execute("BEGIN")
-            do {
-                _ = try db.execute(sql)
-                _ = try db.execute("COMMIT")
-            } catch {
-                _ = try? db.execute("ROLLBACK")
-                throw error
-            }
+        case .sqlite(let db): try inTransaction(begin: "BEGIN IMMEDIATE", { try db.exec($0) }) { try db.exec(sql) }
+        case .postgresql(let db): try inTransaction(begin: "BEGIN", { _ = try db.execute($0) }) { _ = try db.execute(sql) }
         }
     }
 }

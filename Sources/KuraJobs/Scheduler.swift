@@ -34,7 +34,9 @@ public final class Scheduler: @unchecked Sendable {
     /// Runs until `stop()`: fires due sessions, catches up missed ones, applies the concurrency policies.
     public func run() throws {
         let logger = runner.environment.logger
-        let history = try runner.warehouse.connect(logger: logger).history
+        let connection = try runner.warehouse.connect(logger: logger)
+        try connection.prepareHistory()
+        let history = connection.history
         var last: [String: Timestamp] = [:]
         for job in runner.catalog.jobs { last[job.name] = try history.attempts(job: job.name, limit: 1).first?.sessionTime }
         condition.lock()

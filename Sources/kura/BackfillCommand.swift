@@ -33,6 +33,13 @@ struct BackfillCommand: ParsableCommand {
     @Flag(name: .long, help: "Backfill the jobs this one depends on first, over the same dates.")
     var withDeps = false
 
+    @Option(name: .long, help: "Sessions run at the same time (in session order; default 1).")
+    var parallel = 1
+
+    func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+    }
+
     func run() throws {
         let env = global.environment()
         let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
@@ -45,12 +52,14 @@ struct BackfillCommand: ParsableCommand {
             guard let sessions = BackfillPlanner.sessions(spec.cronSchedule, from: from, to: to) else {
                 throw usageError("--from and --to must be dates written YYYY-MM-DD, --from not after --to")
             }
-            for session in sessions {
-                let outcome = try runner.run(spec, session: session, force: force)
+            let outcomes = try runner.backfill(spec, sessions: sessions, parallel: parallel, force: force) { session, outcome in
                 print(JobsCommand.describe(outcome, job: name, session: session))
                 fflush(stdout)
-                counts[outcome.label, default: 0] += 1
-                if !outcome.isSuccess { throw ExitCode(ExitStatus.runFailed.rawValue) }
+            }
+            for outcome in outcomes.compactMap({ $0 }) { counts[outcome.label, default: 0] += 1 }
+            if outcomes.contains(where: { $0.map { !$0.isSuccess } ?? true }) {
+                print("backfill stopped: a session of \(name) did not succeed; run the same command again to resume")
+                throw ExitCode(ExitStatus.runFailed.rawValue)
             }
         }
         print("backfill \(names.joined(separator: ", ")) \(from) … \(to): "

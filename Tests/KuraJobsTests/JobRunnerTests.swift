@@ -119,4 +119,17 @@ import Testing
         }
         #expect(try rows("SELECT id FROM t ORDER BY id") == [["1"], ["2"], ["3"]], "the ledger keeps each file once")
     }
+
+    @Test func aParallelBackfillRunsEverySessionOnceAndResumes() throws {
+        let r = try runner(["j": "schedule: '0 */6 * * *'\nsteps: [{exec: 'echo $KURA_SESSION_TIME >> sessions.txt'}]\n"])
+        let job = try #require(r.catalog.job("j"))
+        let sessions = try #require(BackfillPlanner.sessions(job.cronSchedule, from: "2024-01-01", to: "2024-01-03"))
+        #expect(sessions.count == 12)
+        let first = try r.backfill(job, sessions: Array(sessions.prefix(7)), parallel: 3)
+        #expect(first.allSatisfy { $0 == .succeeded(attempt: 1) })
+        let resumed = try r.backfill(job, sessions: sessions, parallel: 3)
+        #expect(resumed.filter { $0 == .alreadySucceeded }.count == 7 && resumed.filter { $0 == .succeeded(attempt: 1) }.count == 5)
+        let lines = try String(contentsOfFile: dir.path + "/jobs/sessions.txt", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 12 && Set(lines).count == 12, "each session ran exactly once")
+    }
 }
