@@ -4,40 +4,11 @@ import Testing
 
 /// Runs the built `kura` executable (it sits beside the test bundle) and checks exit codes and output.
 @Suite struct CLITests {
-    static var binary: String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("kura").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
-
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Outcome = KuraExecutable.Outcome
 
     func kura(_ args: [String], in dir: String, interruptAfter: Double? = nil) throws -> Outcome {
-        let binary = try #require(Self.binary, "the kura executable was not built next to the tests")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        if let delay = interruptAfter {
-            Thread.sleep(forTimeInterval: delay)
-            kill(p.processIdentifier, SIGINT)
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let binary = try #require(KuraExecutable.path, "the kura executable was not built next to the tests")
+        return try KuraExecutable.run(binary, args, in: dir, interruptAfter: interruptAfter)
     }
 
     static let config = """

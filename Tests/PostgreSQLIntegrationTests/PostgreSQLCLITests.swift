@@ -5,36 +5,12 @@ import Testing
 /// Runs the built `kura` executable (it sits beside the test bundle) against real PostgreSQL servers: a load killed
 /// mid-COPY, and a server that dies mid-load.
 @Suite struct PostgreSQLCLITests {
-    static var binary: String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("kura").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
-
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Outcome = KuraExecutable.Outcome
+    static var binary: String? { KuraExecutable.path }
 
     func kura(_ args: [String], in dir: String) throws -> Outcome {
-        let binary = try #require(Self.binary, "the kura executable was not built next to the tests")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let binary = try #require(KuraExecutable.path, "the kura executable was not built next to the tests")
+        return try KuraExecutable.run(binary, args, in: dir)
     }
 
     /// A CSV load of `data/` into the output section `out` (indented by two spaces).
