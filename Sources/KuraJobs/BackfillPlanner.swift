@@ -53,7 +53,7 @@ extension JobRunner {
                     }
                     guard let index else { return }
                     do {
-                        let outcome = try run(job, session: sessions[index], force: force)
+                        let outcome = try run(job, session: sessions[index], force: force, concurrency: false)
                         lock.withLock {
                             outcomes[index] = outcome
                             if !outcome.isSuccess { failed = true }

@@ -17,6 +17,8 @@ public enum SessionOutcome: Equatable, Sendable {
     case runningElsewhere
     /// A dependency's session has not succeeded, so the session did not start.
     case waitingForDependency(String)
+    /// Another session of the job runs and the policy is `forbid`: recorded as skipped.
+    case skipped(reason: String)
 
     /// A short word for summaries: `succeeded`, `failed`, `already succeeded`, `running elsewhere`, `waiting`.
     public var label: String {
@@ -27,6 +29,7 @@ public enum SessionOutcome: Equatable, Sendable {
         case .alreadySucceeded: return "already succeeded"
         case .runningElsewhere: return "running elsewhere"
         case .waitingForDependency: return "waiting"
+        case .skipped: return "skipped"
         }
     }
 
@@ -59,10 +62,13 @@ public final class JobRunner {
     }
 
     /// Runs the session of `job` at `session` (unless it already succeeded, or `force`), with up to
-    /// `retries.limit` more attempts after a failure.
-    public func run(_ job: JobSpec, session: Timestamp, force: Bool = false, control: SessionControl = SessionControl())
-        throws -> SessionOutcome
-    {
+    /// `retries.limit` more attempts after a failure. With `concurrency` (the default) a `forbid` job skips the
+    /// session while another process runs another session of it; backfills, which ask for their sessions, pass
+    /// false.
+    public func run(
+        _ job: JobSpec, session: Timestamp, force: Bool = false, concurrency: Bool = true,
+        control: SessionControl = SessionControl()
+    ) throws -> SessionOutcome {
         let connection = try warehouse.connect(logger: logger)
         try connection.prepareHistory()
         let history = connection.history
@@ -71,10 +77,21 @@ public final class JobRunner {
             return .runningElsewhere
         }
         defer { lock.unlock() }
-        let previous = try history.attempts(job: job.name, sessionTime: session)
+        var previous = try history.attempts(job: job.name, sessionTime: session)
+        try markAbandoned(&previous, history: history)
         if !force, previous.contains(where: { $0.status == .succeeded }) {
             logger.info("job \(job.name) session \(session.iso8601) already succeeded (run with --force to run it again)")
             return .alreadySucceeded
+        }
+        if concurrency, job.concurrencyPolicy == .forbid, let other = try otherRunningSession(of: job, besides: session, connection: connection) {
+            let reason = "the session \(other.iso8601) is still running (concurrency_policy: forbid)"
+            logger.warn("job \(job.name) session \(session.iso8601) skipped: \(reason)")
+            let attempt = (previous.map(\.attempt).max() ?? 0) + 1
+            let t = now()
+            try history.insertAttempt(JobAttempt(
+                job: job.name, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
+                runID: Self.makeRunID(t), error: reason))
+            return .skipped(reason: reason)
         }
         if let missing = try unmetDependency(of: job, session: session, history: history) {
             logger.warn("job \(job.name) session \(session.iso8601) waits for \(missing)")
@@ -128,6 +145,32 @@ public final class JobRunner {
         record.error = failure
         try history.finishAttempt(record)
         return failure
+    }
+
+    /// Records attempts still marked running as interrupted: this process holds the session's lock, so whatever ran
+    /// them has ended (killed, or its machine went away).
+    func markAbandoned(_ attempts: inout [JobAttempt], history: JobHistoryStore) throws {
+        for i in attempts.indices where attempts[i].status == .running {
+            attempts[i].status = .interrupted
+            attempts[i].finishedAt = now()
+            attempts[i].error = "the process running this attempt ended before it finished"
+            try history.finishAttempt(attempts[i])
+            logger.warn("job \(attempts[i].job) session \(attempts[i].sessionTime.iso8601) attempt \(attempts[i].attempt) was left running by a process that ended; recorded as interrupted")
+        }
+    }
+
+    /// Another session of `job` that a live process is running (its attempt is marked running and its lock is
+    /// held), or nil.
+    func otherRunningSession(of job: JobSpec, besides session: Timestamp, connection: JobWarehouseConnection) throws -> Timestamp? {
+        for attempt in try connection.history.attempts(job: job.name, limit: 20)
+        where attempt.status == .running && attempt.sessionTime != session {
+            if let lock = try SessionLock.acquire(job: job.name, session: attempt.sessionTime, warehouse: warehouse, connection: connection) {
+                lock.unlock()  // nobody holds it: a stale record, not a running session
+                continue
+            }
+            return attempt.sessionTime
+        }
+        return nil
     }
 
     /// The first dependency session that has not succeeded: for each job in `depends_on`, its sessions after this

@@ -42,19 +42,30 @@ struct JobsCommand: ParsableCommand {
         @OptionGroup var folder: Folder
 
         func run() throws {
-            let catalog = try JobCatalog(directory: folder.jobs, environment: global.environment().environment)
+            let env = global.environment()
+            let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
             let now = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
-            let width = max(3, catalog.jobs.map(\.name.count).max() ?? 0)
-            print("job".padding(toLength: width, withPad: " ", startingAt: 0) + "  schedule          zone                next session")
-            for job in catalog.jobs {
-                let next = job.suspend ? "(suspended)" : job.cronSchedule.next(after: now).first.map { SessionVariables(job: job, sessionTime: $0).localISO($0) } ?? "never"
-                print(job.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                    + job.schedule.text.padding(toLength: 16, withPad: " ", startingAt: 0) + "  "
-                    + job.timezone.padding(toLength: 18, withPad: " ", startingAt: 0) + "  " + next)
+            let history = try JobWarehouse(catalog.settings.warehouse, workingDirectory: env.workingDirectory).connect(logger: env.logger).history
+            let rows = try catalog.jobs.map { job -> [String] in
+                let last = try history.attempts(job: job.name, limit: 1).first
+                let next = job.suspend ? "(suspended)" : job.cronSchedule.next(after: now).first?.iso8601 ?? "never"
+                return [job.name, job.schedule.text, job.timezone, last.map { "\($0.sessionTime.iso8601) \($0.status.rawValue)" } ?? "-", next]
             }
+            print(Self.table([["job", "schedule", "zone", "last session", "next session"]] + rows), terminator: "")
+        }
+
+        /// `rows` as left-aligned columns two spaces apart.
+        static func table(_ rows: [[String]]) -> String {
+            let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }
+            return rows.map { row in
+                zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "\n") + "\n"
         }
     }
+}
 
+extension JobsCommand {
     /// The job `name` of `catalog`, or a usage error naming the jobs there are.
     static func job(_ name: String, in catalog: JobCatalog) throws -> JobSpec {
         if let job = catalog.job(name) { return job }
@@ -86,6 +97,7 @@ struct JobsCommand: ParsableCommand {
         case .alreadySucceeded: return head + "already succeeded; skipped"
         case .runningElsewhere: return head + "running in another process; not started"
         case .waitingForDependency(let what): return head + "not started: waits for \(what)"
+        case .skipped(let why): return head + "skipped: \(why)"
         }
     }
 }

@@ -3,6 +3,7 @@ import KuraBuiltins
 import KuraCore
 import KuraRuntime
 import KuraSQLite
+import KuraWarehouse
 import KuraTestSupport
 import Testing
 
@@ -131,5 +132,31 @@ import Testing
         #expect(resumed.filter { $0 == .alreadySucceeded }.count == 7 && resumed.filter { $0 == .succeeded(attempt: 1) }.count == 5)
         let lines = try String(contentsOfFile: dir.path + "/jobs/sessions.txt", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 12 && Set(lines).count == 12, "each session ran exactly once")
+    }
+
+    @Test func anAttemptLeftRunningByAKilledProcessIsRecordedAsInterruptedAndTheSessionRunsAgain() throws {
+        let r = try runner(["j": "schedule: '@daily'\nsteps: [{exec: 'true'}]\n"])
+        let history = try r.warehouse.connect(logger: .silent)
+        try history.prepareHistory()
+        try history.history.insertAttempt(JobAttempt(job: "j", sessionTime: session, attempt: 1, status: .running, startedAt: session, runID: "gone"))
+        #expect(try r.run(try #require(r.catalog.job("j")), session: session) == .succeeded(attempt: 2))
+        let attempts = try history.history.attempts(job: "j", sessionTime: session)
+        #expect(attempts.map(\.status) == [.interrupted, .succeeded])
+        #expect(attempts[0].error?.contains("ended before it finished") == true)
+    }
+
+    @Test func forbidSkipsASessionWhileAnotherProcessRunsThePreviousOne() throws {
+        let r = try runner(["j": "schedule: '@daily'\nconcurrency_policy: forbid\nsteps: [{exec: 'true'}]\n"])
+        let job = try #require(r.catalog.job("j"))
+        let earlier = Timestamp(seconds: session.nanos / 1_000_000_000 - 86_400)
+        let other = try r.warehouse.connect(logger: .silent)
+        try other.prepareHistory()
+        try other.history.insertAttempt(JobAttempt(job: "j", sessionTime: earlier, attempt: 1, status: .running, startedAt: earlier, runID: "busy"))
+        let held = try SessionLock.acquire(job: "j", session: earlier, warehouse: r.warehouse, connection: other)
+        guard case .skipped(let reason) = try r.run(job, session: session) else { Issue.record("not skipped"); return }
+        #expect(reason.contains("is still running (concurrency_policy: forbid)"))
+        #expect(try other.history.attempts(job: "j", sessionTime: session).map(\.status) == [.skipped])
+        held?.unlock()
+        #expect(try r.run(job, session: session) == .succeeded(attempt: 2), "a running record whose lock nobody holds is stale")
     }
 }
