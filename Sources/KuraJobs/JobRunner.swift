@@ -98,8 +98,18 @@ public final class JobRunner {
             return .waitingForDependency(missing)
         }
         let first = (previous.map(\.attempt).max() ?? 0) + 1
+        // A session may fail 1 + retries.limit times in all, whichever process tried (a Kubernetes retry of a pod
+        // uses the same budget); interrupted attempts do not count, and --force starts a new budget.
+        let failedBefore = force ? 0 : previous.filter { $0.status == .failed }.count
+        let allowed = 1 + job.retries.limit - failedBefore
+        guard allowed > 0 else {
+            let error = "no attempts left: the session failed \(failedBefore) time(s), all that retries (\(job.retries.limit)) allows; "
+                + "fix the cause and run it with --force"
+            logger.error("job \(job.name) session \(session.iso8601): \(error)")
+            return .failed(attempt: first - 1, error: error)
+        }
         var attempt = first
-        let last = first + job.retries.limit
+        let last = first + allowed - 1
         while true {
             let error = try runAttempt(job, session: session, attempt: attempt, connection: connection, control: control)
             guard let error else { return .succeeded(attempt: attempt) }

@@ -48,6 +48,13 @@ import Testing
         #expect(waits == [7, 14])
         let statuses = try rows("SELECT attempt, status FROM _kura_job_attempts WHERE job = 'j' ORDER BY attempt")
         #expect(statuses == [["1", "failed"], ["2", "failed"], ["3", "failed"]])
+        // The budget is the session's, whichever process asks: nothing more runs until --force.
+        waits = []
+        guard case .failed(_, let again) = try r.run(try #require(r.catalog.job("j")), session: session) else { Issue.record("ran"); return }
+        #expect(again.contains("no attempts left") && waits == [])
+        #expect(try rows("SELECT count(*) FROM _kura_job_attempts WHERE job = 'j'") == [["3"]])
+        guard case .failed(let forced, _) = try r.run(try #require(r.catalog.job("j")), session: session, force: true) else { Issue.record("not failed"); return }
+        #expect(forced == 6)
     }
 
     @Test func aJobWaitsForTheSessionsItDependsOn() throws {
