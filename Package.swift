@@ -62,15 +62,20 @@ let package = Package(
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
         // Cron expressions, schedules, job files and (next) the scheduler's decisions.
         .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime", "KuraWarehouse", "KuraSQLite", "KuraLibPQ"]),
+        // The jobs as Kubernetes objects (CronJobs, Indexed Jobs, the ConfigMap of job files, Secret references).
+        .target(name: "KuraKubernetes", dependencies: ["KuraCore", "KuraJobs", "KuraRuntime", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraFormats", "KuraRuntime", "KuraJobs", "KuraBuiltins", "CMalloc",
+                "KuraCore", "KuraFormats", "KuraRuntime", "KuraJobs", "KuraKubernetes", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"]),
         .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs", "KuraBuiltins", "KuraWarehouse", "KuraSQLite", "KuraTestSupport"]),
+        .testTarget(
+            name: "KuraKubernetesTests",
+            dependencies: ["KuraKubernetes", "KuraJobs", "KuraTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KuraFormatsTests", dependencies: ["KuraFormats", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),

@@ -4,7 +4,7 @@ import KuraRuntime
 
 /// The jobs of a folder (`jobs/` by default): every `NAME.yml` but the settings file, and the settings they share.
 ///
-/// The settings file `kura.yml` beside the jobs is optional. Its keys: `warehouse` (where `sql` steps run and
+/// The settings file `kura.yml` beside the jobs is optional, and a template (`{{ env.X }}`). Its keys: `warehouse` (where `sql` steps run and
 /// history is kept: a SQLite path or a `postgresql://` URL; default the embedded `kura.db` in the working
 /// directory), `defaults` (keys every job gets unless it sets them: `timezone`, `concurrency_policy`,
 /// `starting_deadline_seconds`, `retries`, `timeout_seconds`), and `vars` (template variables for every step).
@@ -32,8 +32,11 @@ public struct JobCatalog {
         }
         let loader = ConfigLoader(environment: environment)
         let settingsPath = directory + "/" + Self.settingsFile
+        // The settings file is a template too, so a warehouse password can come from the environment.
+        var settingsLoader = loader
+        settingsLoader.rendersEveryFile = true
         settings = FileManager.default.fileExists(atPath: settingsPath)
-            ? try JobSettings(node: try loader.load(path: settingsPath), file: settingsPath) : JobSettings()
+            ? try JobSettings(node: try settingsLoader.load(path: settingsPath), file: settingsPath) : JobSettings()
         var errors: [ConfigError] = []
         var jobs: [JobSpec] = []
         for file in try Self.jobFiles(in: directory) {

@@ -72,29 +72,29 @@ public final class JobRunner {
         let connection = try warehouse.connect(logger: logger)
         try connection.prepareHistory()
         let history = connection.history
-        guard let lock = try SessionLock.acquire(job: job.name, session: session, warehouse: warehouse, connection: connection) else {
-            logger.warn("job \(job.name) session \(session.iso8601) is running in another process; not starting it again")
+        guard let lock = try SessionLock.acquire(job: job.historyName, session: session, warehouse: warehouse, connection: connection) else {
+            logger.warn("job \(job.historyName) session \(session.iso8601) is running in another process; not starting it again")
             return .runningElsewhere
         }
         defer { lock.unlock() }
-        var previous = try history.attempts(job: job.name, sessionTime: session)
+        var previous = try history.attempts(job: job.historyName, sessionTime: session)
         try markAbandoned(&previous, history: history)
         if !force, previous.contains(where: { $0.status == .succeeded }) {
-            logger.info("job \(job.name) session \(session.iso8601) already succeeded (run with --force to run it again)")
+            logger.info("job \(job.historyName) session \(session.iso8601) already succeeded (run with --force to run it again)")
             return .alreadySucceeded
         }
         if concurrency, job.concurrencyPolicy == .forbid, let other = try otherRunningSession(of: job, besides: session, connection: connection) {
             let reason = "the session \(other.iso8601) is still running (concurrency_policy: forbid)"
-            logger.warn("job \(job.name) session \(session.iso8601) skipped: \(reason)")
+            logger.warn("job \(job.historyName) session \(session.iso8601) skipped: \(reason)")
             let attempt = (previous.map(\.attempt).max() ?? 0) + 1
             let t = now()
             try history.insertAttempt(JobAttempt(
-                job: job.name, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
+                job: job.historyName, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
                 runID: Self.makeRunID(t), error: reason))
             return .skipped(reason: reason)
         }
         if let missing = try unmetDependency(of: job, session: session, history: history) {
-            logger.warn("job \(job.name) session \(session.iso8601) waits for \(missing)")
+            logger.warn("job \(job.historyName) session \(session.iso8601) waits for \(missing)")
             return .waitingForDependency(missing)
         }
         let first = (previous.map(\.attempt).max() ?? 0) + 1
@@ -105,7 +105,7 @@ public final class JobRunner {
         guard allowed > 0 else {
             let error = "no attempts left: the session failed \(failedBefore) time(s), all that retries (\(job.retries.limit)) allows; "
                 + "fix the cause and run it with --force"
-            logger.error("job \(job.name) session \(session.iso8601): \(error)")
+            logger.error("job \(job.historyName) session \(session.iso8601): \(error)")
             return .failed(attempt: first - 1, error: error)
         }
         var attempt = first
@@ -116,7 +116,7 @@ public final class JobRunner {
             if let why = control.interruption { return .interrupted(attempt: attempt, reason: why) }
             if attempt >= last { return .failed(attempt: attempt, error: error) }
             let wait = job.retries.delay(beforeAttempt: attempt - first + 2)
-            logger.info("job \(job.name) session \(session.iso8601): attempt \(attempt) failed; retrying in \(wait) s")
+            logger.info("job \(job.historyName) session \(session.iso8601): attempt \(attempt) failed; retrying in \(wait) s")
             sleep(wait)
             attempt += 1
         }
@@ -128,10 +128,10 @@ public final class JobRunner {
     ) throws -> String? {
         let history = connection.history
         var record = JobAttempt(
-            job: job.name, sessionTime: session, attempt: attempt, status: .running, startedAt: now(),
+            job: job.historyName, sessionTime: session, attempt: attempt, status: .running, startedAt: now(),
             runID: Self.makeRunID(now()))
         try history.insertAttempt(record)
-        logger.info("job \(job.name) session \(session.iso8601) attempt \(attempt) (run \(record.runID)): \(job.steps.count) step(s)")
+        logger.info("job \(job.historyName) session \(session.iso8601) attempt \(attempt) (run \(record.runID)): \(job.steps.count) step(s)")
         let variables = SessionVariables(job: job, sessionTime: session)
         var failure: String? = nil
         for (i, step) in job.steps.enumerated() {
@@ -145,7 +145,7 @@ public final class JobRunner {
                 ).run(step, index: i)
             } catch {
                 failure = "step \(i + 1) (\(step.kind)) failed: \(JobStepRunner.describe(error))"
-                logger.error("job \(job.name) session \(session.iso8601): \(failure!)")
+                logger.error("job \(job.historyName) session \(session.iso8601): \(failure!)")
                 break
             }
         }
@@ -172,9 +172,9 @@ public final class JobRunner {
     /// Another session of `job` that a live process is running (its attempt is marked running and its lock is
     /// held), or nil.
     func otherRunningSession(of job: JobSpec, besides session: Timestamp, connection: JobWarehouseConnection) throws -> Timestamp? {
-        for attempt in try connection.history.attempts(job: job.name, limit: 20)
+        for attempt in try connection.history.attempts(job: job.historyName, limit: 20)
         where attempt.status == .running && attempt.sessionTime != session {
-            if let lock = try SessionLock.acquire(job: job.name, session: attempt.sessionTime, warehouse: warehouse, connection: connection) {
+            if let lock = try SessionLock.acquire(job: job.historyName, session: attempt.sessionTime, warehouse: warehouse, connection: connection) {
                 lock.unlock()  // nobody holds it: a stale record, not a running session
                 continue
             }

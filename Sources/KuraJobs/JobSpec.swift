@@ -1,5 +1,6 @@
 import KuraCore
 import KuraFormats
+import KuraRuntime
 
 /// What to do when a session is due while the job's previous session is still running (Kubernetes' names).
 public enum ConcurrencyPolicy: String, ConfigEnum, Codable, Sendable {
@@ -88,6 +89,12 @@ public struct JobSpec: Equatable, Sendable {
     public var suspend: Bool
     /// The steps, in order (at least one).
     public var steps: [JobStep]
+    /// The part of the job's loads this run covers (`kura jobs run --shard I/N`; default: all).
+    public var shard: Shard? = nil
+
+    /// The name its sessions are kept under in the history: the job's, or for a shard `NAME[I/N]`, so each shard
+    /// has its own sessions, attempts and lock.
+    public var historyName: String { shard.map { "\(name)[\($0)]" } ?? name }
 
     /// The keys a job file may have.
     static let keys = [

@@ -49,7 +49,8 @@ struct JobStepRunner {
     func load(_ config: ConfigNode, file: String) throws {
         let env = runner.environment
         let context = PluginContext(workingDirectory: env.workingDirectory, sessionTime: variables.sessionTime, logger: logger)
-        let load = LoadRunner(pipeline: try LoadPipeline(config: config, file: file, registry: env.registry, context: context))
+        let pipeline = try LoadPipeline(config: config, file: file, registry: env.registry, context: context, shard: job.shard)
+        let load = LoadRunner(pipeline: pipeline)
         load.showProgress = false
         if let seconds = job.timeoutSeconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {

@@ -1,5 +1,6 @@
 import Foundation
 import KuraCore
+import KuraFormats
 
 /// Exit statuses of the `kura` command.
 public enum ExitStatus: Int32 {
@@ -30,18 +31,16 @@ public struct KuraEnvironment {
         self.environment = environment
     }
 
-    /// A logger writing `LEVEL message` lines to stderr.
-    public static func stderrLogger(level: LogLevel) -> Logger {
+    /// A logger writing to stderr: `[LEVEL] message` lines, or with `.json` one JSON object a line with `severity`
+    /// (`ERROR`, `WARNING`, `INFO`, `DEBUG`), `message` and `time` (ISO 8601 UTC), as log collectors parse them.
+    public static func stderrLogger(level: LogLevel, format: LogFormat = .text) -> Logger {
         Logger(level: level) { l, message in
-            let prefix: String
-            switch l {
-            case .error: prefix = "[ERROR]"
-            case .warn: prefix = "[WARN]"
-            case .info: prefix = "[INFO]"
-            case .debug: prefix = "[DEBUG]"
-            case .trace: prefix = "[TRACE]"
+            let line: String
+            switch format {
+            case .text: line = "[\(["ERROR", "WARN", "INFO", "DEBUG", "TRACE"][l.rawValue])] " + message
+            case .json: line = LogFormat.jsonLine(l, message, time: Date())
             }
-            FileHandle.standardError.write((prefix + " " + message + "\n").data(using: .utf8)!)
+            FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
         }
     }
 
@@ -61,5 +60,23 @@ public struct KuraEnvironment {
             workingDirectory: workingDirectory, sessionTime: sessionTime ?? Timestamp(seconds: Int64(Date().timeIntervalSince1970)),
             logger: logger, isDryRun: dryRun)
         return try LoadPipeline(config: root, file: configPath, registry: registry, context: context, shard: shard)
+    }
+}
+
+/// How log lines are written.
+public enum LogFormat: String, CaseIterable, Sendable {
+    /// `[INFO] message`, for people at a terminal (the default).
+    case text
+    /// One JSON object a line, for the cluster's log collector.
+    case json
+
+    /// `message` at `level` as one JSON object: `severity`, `message`, `time`.
+    static func jsonLine(_ level: LogLevel, _ message: String, time: Date) -> String {
+        let severity = ["ERROR", "WARNING", "INFO", "DEBUG", "DEBUG"][level.rawValue]
+        let seconds = time.timeIntervalSince1970
+        let t = Timestamp(nanos: Int64((seconds * 1000).rounded(.down)) * 1_000_000).iso8601
+        var out: [UInt8] = []
+        JSON.appendQuoted(message, to: &out)
+        return "{\"severity\":\"\(severity)\",\"message\":" + String(decoding: out, as: UTF8.self) + ",\"time\":\"\(t)\"}"
     }
 }

@@ -28,14 +28,18 @@ struct JobsRunCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the session even when it already succeeded.")
     var force = false
 
+    @Option(name: .long, help: ArgumentHelp("Run shard I of N (0 <= I < N): loads take the files whose path hashes to I; the shard's sessions are kept as JOB[I/N].", valueName: "I/N"))
+    var shard: Shard?
+
     func run() throws {
         let env = global.environment()
         let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
-        let spec = try JobsCommand.job(job, in: catalog)
+        var spec = try JobsCommand.job(job, in: catalog)
+        spec.shard = shard
         let runner = JobRunner(catalog: catalog, environment: env)
         let time = try JobsCommand.sessionTime(session, of: spec, now: runner.now())
         let outcome = try runner.run(spec, session: time, force: force)
-        print(JobsCommand.describe(outcome, job: spec.name, session: time))
+        print(JobsCommand.describe(outcome, job: spec.historyName, session: time))
         if !outcome.isSuccess { throw ExitCode(ExitStatus.runFailed.rawValue) }
     }
 }

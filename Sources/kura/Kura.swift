@@ -18,7 +18,7 @@ struct Kura: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            RunCommand.self, PreviewCommand.self, CheckCommand.self, JobsCommand.self, BackfillCommand.self, ScheduleCommand.self, CronCommand.self, PluginsCommand.self, ExampleCommand.self,
+            RunCommand.self, PreviewCommand.self, CheckCommand.self, JobsCommand.self, BackfillCommand.self, ScheduleCommand.self, K8sCommand.self, CronCommand.self, PluginsCommand.self, ExampleCommand.self,
         ])
 }
 
@@ -27,12 +27,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: error, warn, info, debug or trace.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Log lines as text or json (one object a line on stderr: severity, message, time); default: KURA_LOG_FORMAT, else text.")
+    var logFormat: String?
+
     @Option(name: .customLong("var"), help: ArgumentHelp("Template variable for .liquid configs, as KEY=VALUE ({{ vars.KEY }}).", valueName: "KEY=VALUE"))
     var vars: [String] = []
 
     func validate() throws {
         guard LogLevel(name: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'; use error, warn, info, debug or trace")
+        }
+        if let f = logFormat ?? ProcessInfo.processInfo.environment["KURA_LOG_FORMAT"], LogFormat(rawValue: f) == nil {
+            throw ValidationError("unknown log format '\(f)' (from --log-format or KURA_LOG_FORMAT); use text or json")
         }
         for v in vars where !v.contains("=") {
             throw ValidationError("--var needs KEY=VALUE, got '\(v)'")
@@ -47,7 +53,10 @@ struct GlobalOptions: ParsableArguments {
             map[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         return KuraEnvironment(
-            registry: BuiltinPlugins.registry, logger: KuraEnvironment.stderrLogger(level: LogLevel(name: logLevel) ?? .info),
+            registry: BuiltinPlugins.registry,
+            logger: KuraEnvironment.stderrLogger(
+                level: LogLevel(name: logLevel) ?? .info,
+                format: (logFormat ?? ProcessInfo.processInfo.environment["KURA_LOG_FORMAT"]).flatMap(LogFormat.init) ?? .text),
             vars: map)
     }
 }
