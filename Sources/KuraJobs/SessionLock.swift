@@ -29,7 +29,8 @@ final class SessionLock {
         case (.sqlite(let path), _):
             let dir = (path as NSString).deletingLastPathComponent + "/.kura-locks"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let fd = open(dir + "/" + key + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+            let file = String(key.map { $0.isLetter || $0.isNumber || "_.-@[]".contains($0) ? $0 : "_" })
+            let fd = open(dir + "/" + file + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw SystemError("cannot open the session lock file in \(dir): \(String(cString: strerror(errno)))") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)

@@ -166,4 +166,37 @@ import Testing
         held?.unlock()
         #expect(try r.run(job, session: session) == .succeeded(attempt: 2), "a running record whose lock nobody holds is stale")
     }
+
+    @Test func threeShardsStartedTogetherLoadEveryFileOnceAndAgainNothing() throws {
+        for i in 0..<12 { dir.write("data/f\(i).csv", "\(i),x\n\(i + 100),y\n") }
+        dir.write("jobs/loads/all.yml", """
+            in: {type: file, path_prefix: data/, parser: {type: csv, columns: [{name: id, type: long}, {name: s, type: string}]}}
+            out: {type: sqlite, path: wh.db, table: t, mode: insert}
+            """)
+        let r = try runner(["j": "schedule: '@daily'\nparallelism: 3\nsteps: [{load: loads/all.yml}]\n"])
+        let base = try #require(r.catalog.job("j"))
+        for round in 0..<2 {
+            let group = DispatchGroup()
+            let results = NSLock()
+            var outcomes: [SessionOutcome] = []
+            for i in 0..<3 {
+                var job = base
+                job.shard = Shard(index: i, count: 3)
+                group.enter()
+                Thread {
+                    let o: SessionOutcome
+                    do { o = try r.run(job, session: session, force: round == 1) } catch { o = .failed(attempt: 0, error: "\(error)") }
+                    results.withLock { outcomes.append(o) }
+                    group.leave()
+                }.start()
+            }
+            group.wait()
+            let allSucceeded = outcomes.allSatisfy { $0.isSuccess }
+            #expect(allSucceeded, "\(outcomes)")
+            let counts = try rows("SELECT count(*), count(DISTINCT id) FROM t")
+            #expect(counts == [["24", "24"]], "round \(round)")
+        }
+        let shards = try rows("SELECT DISTINCT job FROM _kura_job_attempts ORDER BY job").compactMap { $0[0] }
+        #expect(shards == ["j[0/3]", "j[1/3]", "j[2/3]"])
+    }
 }
