@@ -55,14 +55,15 @@ public struct ManifestRenderer {
     func cronJob(_ job: JobSpec, secrets: [String], files: JobFolderFiles) -> Node {
         let name = ManifestRenderer.dnsName(job.name)
         var spec: [(String, Node)] = [
-            ("schedule", s(values.schedules[job.name] ?? job.schedule.text)), ("timeZone", s(job.timezone)),
+            ("schedule", s(values.helmMarkers ? HelmChart.marker("schedule", job) : values.schedules[job.name] ?? job.schedule.text)),
+            ("timeZone", s(job.timezone)),
             ("concurrencyPolicy", s(job.concurrencyPolicy.rawValue.capitalized)),
         ]
         if let d = job.startingDeadlineSeconds { spec.append(("startingDeadlineSeconds", n(d))) }
         spec += [
             ("successfulJobsHistoryLimit", n(values.successfulJobsHistoryLimit)),
             ("failedJobsHistoryLimit", n(values.failedJobsHistoryLimit)),
-            ("suspend", b(values.suspend[job.name] ?? values.suspend["all"] ?? job.suspend)),
+            ("suspend", values.helmMarkers ? s(HelmChart.marker("suspend", job)) : b(values.suspend[job.name] ?? values.suspend["all"] ?? job.suspend)),
             ("jobTemplate", m([("metadata", m([("labels", labels(job))])), ("spec", jobSpec(job, secrets: secrets, files: files))])),
         ]
         return m([

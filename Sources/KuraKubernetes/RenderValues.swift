@@ -23,6 +23,9 @@ public struct RenderValues: Equatable, Sendable {
     public var jobsPath = "/etc/kura/jobs"
     /// The pods' working directory, an empty writable volume (default `/var/lib/kura`).
     public var workingDirectory = "/var/lib/kura"
+    /// Whether the output is a helm chart's template: the values a chart sets become markers that
+    /// `HelmChart` turns into `{{ .Values.… }}` (default false).
+    var helmMarkers = false
 
     public init(image: String, namespace: String? = nil) {
         self.image = image

@@ -31,12 +31,20 @@ struct K8sCommand: ParsableCommand {
         @Option(name: .long, help: "A YAML file of render values: resources, secret_name, history limits, schedules, suspend, …")
         var values: String?
 
+        @Option(name: .long, help: "Write a helm chart of the same objects into this folder instead of printing them.")
+        var helmChart: String?
+
         func run() throws {
             let env = global.environment()
             let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
             var settings = RenderValues(image: image, namespace: namespace)
             if let values { try settings.apply(try ConfigLoader(environment: env.environment).load(path: values), file: values) }
             if let namespace { settings.namespace = namespace }
+            if let helmChart {
+                try HelmChart(catalog: catalog, values: settings).write(to: helmChart)
+                print("wrote the helm chart of \(catalog.jobs.count) job(s) to \(helmChart)")
+                return
+            }
             print(try ManifestRenderer(catalog: catalog, values: settings).render(), terminator: "")
         }
     }
