@@ -60,6 +60,7 @@ struct JobStepRunner {
         control.running(load: load)
         defer { control.running() }
         let result = try load.run()
+        control.addLoad(result.total, bytes: result.bytesRead)
         logger.info(
             "job \(job.name): load \(result.runID) committed: read \(result.total.read), loaded \(result.total.loaded), rejected \(result.total.rejected), filtered \(result.total.filtered)"
                 + (result.skipped.isEmpty ? "" : ", \(result.skipped.count) file(s) already loaded"))

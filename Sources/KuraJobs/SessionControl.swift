@@ -11,6 +11,18 @@ public final class SessionControl: @unchecked Sendable {
     private var reason: String?
     private var process: Process?
     private var load: LoadRunner?
+    private var totals = (counts: RowCounts(), bytes: Int64(0))
+
+    /// The records and input bytes of the session's committed loads so far.
+    public var loadTotals: (counts: RowCounts, bytes: Int64) { lock.withLock { totals } }
+
+    /// Adds a committed load's figures to `loadTotals`.
+    func addLoad(_ counts: RowCounts, bytes: Int64) {
+        lock.withLock {
+            totals.counts += counts
+            totals.bytes += bytes
+        }
+    }
 
     public init() {}
 

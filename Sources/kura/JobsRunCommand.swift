@@ -28,6 +28,8 @@ struct JobsRunCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the session even when it already succeeded.")
     var force = false
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(name: .long, help: ArgumentHelp("Run shard I of N (0 <= I < N): loads take the files whose path hashes to I; the shard's sessions are kept as JOB[I/N].", valueName: "I/N"))
     var shard: Shard?
 
@@ -38,7 +40,12 @@ struct JobsRunCommand: ParsableCommand {
         spec.shard = shard
         let runner = JobRunner(catalog: catalog, environment: env)
         let time = try JobsCommand.sessionTime(session, of: spec, now: runner.now())
-        let outcome = try runner.run(spec, session: time, force: force)
+        let control = SessionControl()
+        let started = Date()
+        let outcome = try runner.run(spec, session: time, force: force, control: control)
+        metrics.publish(RunMetrics(job: spec.historyName, session: time, counts: control.loadTotals.counts,
+            bytesRead: control.loadTotals.bytes, durationSeconds: Date().timeIntervalSince(started), succeeded: outcome.isSuccess),
+            logger: env.logger)
         print(JobsCommand.describe(outcome, job: spec.historyName, session: time))
         if !outcome.isSuccess { throw ExitCode(ExitStatus.runFailed.rawValue) }
     }

@@ -30,6 +30,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "How --dry-run prints the plan: yaml or json.")
     var format: PlanFormat = .yaml
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(name: .long, help: ArgumentHelp("Run only shard I of N (0 <= I < N): the files whose path hashes to I.", valueName: "I/N"))
     var shard: Shard?
 
@@ -51,7 +53,18 @@ struct RunCommand: ParsableCommand {
             s.resume()
             sources.append(s)
         }
-        let result = try runner.run(rejectsPathOverride: rejects.map { pipeline.context.resolve($0) })
+        let started = Date()
+        let name = ((config as NSString).lastPathComponent as NSString).deletingPathExtension
+        let result: RunResult
+        do {
+            result = try runner.run(rejectsPathOverride: rejects.map { pipeline.context.resolve($0) })
+        } catch {
+            metrics.publish(RunMetrics(job: name, session: nil, counts: RowCounts(), bytesRead: 0,
+                durationSeconds: Date().timeIntervalSince(started), succeeded: false), logger: env.logger)
+            throw error
+        }
+        metrics.publish(RunMetrics(job: name, session: nil, counts: result.total, bytesRead: result.bytesRead,
+            durationSeconds: result.elapsedSeconds, succeeded: true), logger: env.logger)
         if let configDiff {
             var diff = result.configDiff
             if diff.isEmpty, let last = pipeline.config["in"]?["last_path"]?.scalarText { diff["last_path"] = last }
