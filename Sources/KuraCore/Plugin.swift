@@ -358,21 +358,39 @@ public enum LogLevel: Int, Comparable, CaseIterable, Sendable {
 }
 
 /// A leveled logger that hands lines to a sink chosen by the runtime (stderr by default).
+///
+/// A logger may carry fields (`with(_:)`): context such as the job, the session or the run id, which a structured
+/// sink writes beside the message (the JSON log format) and a plain sink leaves out.
 public final class Logger: @unchecked Sendable {
     /// Messages less severe than this are dropped (default `info`).
     public let level: LogLevel
-    let sink: @Sendable (LogLevel, String) -> Void
+    /// The context every message of this logger carries, in order (default none).
+    public let fields: [(String, String)]
+    let sink: @Sendable (LogLevel, String, [(String, String)]) -> Void
 
-    public init(level: LogLevel = .info, sink: @escaping @Sendable (LogLevel, String) -> Void) {
+    /// A logger whose sink takes the level and the message.
+    public convenience init(level: LogLevel = .info, sink: @escaping @Sendable (LogLevel, String) -> Void) {
+        self.init(level: level, fields: [], structured: { l, m, _ in sink(l, m) })
+    }
+
+    /// A logger whose sink also takes the fields.
+    public init(level: LogLevel = .info, fields: [(String, String)] = [], structured: @escaping @Sendable (LogLevel, String, [(String, String)]) -> Void) {
         self.level = level
-        self.sink = sink
+        self.fields = fields
+        self.sink = structured
     }
 
     /// A logger that drops everything.
     public static let silent = Logger(level: .error) { _, _ in }
 
+    /// This logger with `more` fields after its own (a field of the same name replaces the earlier one).
+    public func with(_ more: [(String, String)]) -> Logger {
+        let names = Set(more.map(\.0))
+        return Logger(level: level, fields: fields.filter { !names.contains($0.0) } + more, structured: sink)
+    }
+
     public func log(_ l: LogLevel, _ message: @autoclosure () -> String) {
-        if l <= level { sink(l, message()) }
+        if l <= level { sink(l, message(), fields) }
     }
     public func error(_ m: @autoclosure () -> String) { log(.error, m()) }
     public func warn(_ m: @autoclosure () -> String) { log(.warn, m()) }

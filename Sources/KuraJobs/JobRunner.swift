@@ -133,6 +133,9 @@ public final class JobRunner {
         try history.insertAttempt(record)
         logger.info("job \(job.historyName) session \(session.iso8601) attempt \(attempt) (run \(record.runID)): \(job.steps.count) step(s)")
         let variables = SessionVariables(job: job, sessionTime: session)
+        let attemptLogger = logger.with([
+            ("job", job.historyName), ("session", session.iso8601), ("attempt", String(attempt)), ("job_run_id", record.runID),
+        ])
         var failure: String? = nil
         for (i, step) in job.steps.enumerated() {
             if let why = control.interruption {
@@ -141,7 +144,8 @@ public final class JobRunner {
             }
             do {
                 try JobStepRunner(
-                    runner: self, job: job, variables: variables, runID: record.runID, connection: connection, control: control
+                    runner: self, job: job, variables: variables, runID: record.runID, connection: connection, control: control,
+                    logger: attemptLogger
                 ).run(step, index: i)
             } catch {
                 failure = "step \(i + 1) (\(step.kind)) failed: \(JobStepRunner.describe(error))"

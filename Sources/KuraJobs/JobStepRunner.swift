@@ -11,8 +11,8 @@ struct JobStepRunner {
     let runID: String
     let connection: JobWarehouseConnection
     let control: SessionControl
-
-    var logger: Logger { runner.environment.logger }
+    /// The attempt's logger (its fields: job, session, attempt, job_run_id).
+    let logger: Logger
 
     /// A loader that renders every file with the session's variables, the settings' `vars` and `--var`s.
     var loader: ConfigLoader {

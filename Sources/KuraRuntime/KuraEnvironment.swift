@@ -34,14 +34,14 @@ public struct KuraEnvironment {
     /// A logger writing to stderr: `[LEVEL] message` lines, or with `.json` one JSON object a line with `severity`
     /// (`ERROR`, `WARNING`, `INFO`, `DEBUG`), `message` and `time` (ISO 8601 UTC), as log collectors parse them.
     public static func stderrLogger(level: LogLevel, format: LogFormat = .text) -> Logger {
-        Logger(level: level) { l, message in
+        Logger(level: level, structured: { l, message, fields in
             let line: String
             switch format {
             case .text: line = "[\(["ERROR", "WARN", "INFO", "DEBUG", "TRACE"][l.rawValue])] " + message
-            case .json: line = LogFormat.jsonLine(l, message, time: Date())
+            case .json: line = LogFormat.jsonLine(l, message, fields: fields, time: Date())
             }
             FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
-        }
+        })
     }
 
     /// Plans the load `configPath` (with the config diff at `diffPath` merged, when it exists): a validated
@@ -70,13 +70,27 @@ public enum LogFormat: String, CaseIterable, Sendable {
     /// One JSON object a line, for the cluster's log collector.
     case json
 
-    /// `message` at `level` as one JSON object: `severity`, `message`, `time`.
-    static func jsonLine(_ level: LogLevel, _ message: String, time: Date) -> String {
+    /// An error report (lines starting `error: `) as one JSON log line of severity `ERROR`.
+    public static func errorLine(_ text: String) -> String {
+        let message = text.hasPrefix("error: ") ? String(text.dropFirst(7)) : text
+        return jsonLine(.error, message, time: Date())
+    }
+
+    /// `message` at `level` as one JSON object: `severity`, `message`, `time`, then the logger's fields (numbers as
+    /// numbers).
+    static func jsonLine(_ level: LogLevel, _ message: String, fields: [(String, String)] = [], time: Date) -> String {
         let severity = ["ERROR", "WARNING", "INFO", "DEBUG", "DEBUG"][level.rawValue]
-        let seconds = time.timeIntervalSince1970
-        let t = Timestamp(nanos: Int64((seconds * 1000).rounded(.down)) * 1_000_000).iso8601
-        var out: [UInt8] = []
+        let t = Timestamp(nanos: Int64((time.timeIntervalSince1970 * 1000).rounded(.down)) * 1_000_000).iso8601
+        var out = Array("{\"severity\":\"\(severity)\",\"message\":".utf8)
         JSON.appendQuoted(message, to: &out)
-        return "{\"severity\":\"\(severity)\",\"message\":" + String(decoding: out, as: UTF8.self) + ",\"time\":\"\(t)\"}"
+        out += Array(",\"time\":\"\(t)\"".utf8)
+        for (key, value) in fields where !["severity", "message", "time"].contains(key) {
+            out.append(UInt8(ascii: ","))
+            JSON.appendQuoted(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            if let n = Int64(value), String(n) == value { out += Array(value.utf8) } else { JSON.appendQuoted(value, to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -37,7 +37,8 @@ final class RunCounters: @unchecked Sendable {
 /// filter and write on another, a bounded queue between them), checks the counts and commits the output once.
 public final class LoadRunner {
     public let pipeline: LoadPipeline
-    let logger: Logger
+    /// The logger; during a run it carries the run's `run_id`.
+    var logger: Logger
     /// Stops the run from outside (signals).
     let cancellation = Cancellation()
     /// Show a progress line on stderr (default: when stderr is a terminal).
@@ -71,6 +72,7 @@ public final class LoadRunner {
         let plan = pipeline.plan
         let planned = plan.tasks
         let runID = LoadRunner.makeRunID()
+        logger = pipeline.context.logger.with([("run_id", runID)])
         let rejectsPath = rejectsPathOverride ?? plan.exec.rejectsPath
         let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)
         let counters = RunCounters()
@@ -140,11 +142,18 @@ public final class LoadRunner {
         }
         try session.commit(CommitReport(tasks: tasks, counts: taskCounts, total: total))
         committed = true
+        logger.with(Self.fields(total) + [("files", String(tasks.count)), ("skipped_files", String(skipped.count))]).info(
+            "run \(runID) committed to \(pipeline.outputType): read \(total.read), loaded \(total.loaded), rejected \(total.rejected), filtered \(total.filtered)")
         try rejects.finish()
         return RunResult(
             runID: runID, tasks: tasks, counts: taskCounts, total: total, skipped: skipped, configDiff: plan.configDiff,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, elapsedSeconds: Date().timeIntervalSince(start),
             bytesRead: bytesTotal.withLock { $0 })
+    }
+
+    /// Row counts as log fields.
+    static func fields(_ c: RowCounts) -> [(String, String)] {
+        [("read", String(c.read)), ("loaded", String(c.loaded)), ("rejected", String(c.rejected)), ("filtered", String(c.filtered))]
     }
 
     /// Runs one task; returns its counts.
@@ -169,7 +178,7 @@ public final class LoadRunner {
         counters.lock.lock()
         counters.filesDone += 1
         counters.lock.unlock()
-        logger.debug(
+        logger.with([("file", task.name)] + Self.fields(sink.counts)).debug(
             "task \(index) \(task.name): read \(sink.counts.read), loaded \(sink.counts.loaded), rejected \(sink.counts.rejected); CPU: read+decode \(String(format: "%.3f", readerCPU)) s, parse+filter+output \(String(format: "%.3f", threadCPUSeconds() - cpuAtStart)) s"
         )
         return sink.counts

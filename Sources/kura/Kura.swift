@@ -91,8 +91,16 @@ func report(_ error: Error) -> Int32 {
         message = "error: \(error)"
         status = .runFailed
     }
-    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    FileHandle.standardError.write(((jsonLogsAsked ? LogFormat.errorLine(message) : message) + "\n").data(using: .utf8)!)
     return status.rawValue
+}
+
+/// Whether the command line or `KURA_LOG_FORMAT` asks for JSON logs, so that errors are written as JSON too.
+var jsonLogsAsked: Bool {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--log-format"), i + 1 < args.count { return args[i + 1] == "json" }
+    if args.contains("--log-format=json") { return true }
+    return ProcessInfo.processInfo.environment["KURA_LOG_FORMAT"] == "json"
 }
 
 @main
