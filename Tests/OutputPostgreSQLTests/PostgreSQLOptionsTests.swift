@@ -17,7 +17,7 @@ struct PostgreSQLOptionsTests {
         let o = try decode([("table", .scalar("events"))])
         #expect(o.schema == "public")
         #expect(o.mode == .insert)
-        #expect(o.retryLimit == 12 && o.retryWait == 1000 && o.lockWaitSeconds == 0)
+        #expect(o.retryLimit == 12 && o.retryWait == 1000 && o.lockWaitSeconds == 300)
         #expect(o.schemaUpdate == .none && o.copyFormat == .binary && o.defaultTimezone == "UTC")
         #expect(o.ssl == nil && o.port == nil && o.host == nil)
         // Only what the user set goes to libpq, so PG* variables, .pgpass and service files keep working.

@@ -37,3 +37,41 @@ extension PostgreSQLCLITests {
         #expect(FileManager.default.fileExists(atPath: dir.path + "/samples/out/models/2024-01-03/metrics.json"))
     }
 }
+
+extension PostgreSQLCLITests {
+    /// Three shards of one load started at once, twice: every row lands once (the advisory lock makes them take
+    /// turns at commit; the ledger skips what another shard committed).
+    @Test(.enabled(if: pg)) func threeConcurrentShardsTwiceLoadEveryRowOnce() throws {
+        let server = try #require(TestServer.current)
+        let table = uniqueName("shards")
+        let dir = TempDir()
+        for i in 0..<12 { dir.write("data/f\(i).csv", (0..<50).map { "\(i * 1000 + $0),row-\($0)" }.joined(separator: "\n") + "\n") }
+        dir.write("load.yml", Self.config(out: """
+              type: postgresql
+              host: \(server.host)
+              port: \(server.port)
+              user: \(server.user)
+              database: \(server.database)
+              table: \(table)
+              mode: insert
+            """))
+        let binary = try #require(KuraExecutable.path)
+        for round in 0..<2 {
+            let processes = (0..<3).map { i -> Process in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: binary)
+                p.arguments = ["run", "load.yml", "--shard", "\(i)/3"]
+                p.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                return p
+            }
+            for p in processes { try p.run() }
+            for p in processes { p.waitUntilExit() }
+            #expect(processes.allSatisfy { $0.terminationStatus == 0 }, "round \(round): \(processes.map(\.terminationStatus))")
+            let db = try server.connect()
+            #expect(try db.query("SELECT count(*), count(DISTINCT id) FROM \(table)").rows == [["600", "600"]], "round \(round)")
+        }
+        _ = try? server.connect().execute("DROP TABLE IF EXISTS \(table)")
+    }
+}

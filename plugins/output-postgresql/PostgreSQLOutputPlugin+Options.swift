@@ -176,7 +176,8 @@ extension PostgreSQLOutputPlugin {
         public var retryLimit: Int
         /// Milliseconds before the first retry; each further wait doubles, up to a minute (default 1000).
         public var retryWait: Int
-        /// Seconds to wait for another run on the same target to finish; 0 fails at once (default 0).
+        /// Seconds to wait for another run on the same target to finish (shards of one load, a rerun right after a
+        /// crash whose server session still holds the lock); 0 fails at once (default 300).
         public var lockWaitSeconds: Double
         /// What to do when the target's columns differ from the records': `none` or `add_columns` (default `none`).
         public var schemaUpdate: SchemaUpdate
@@ -214,7 +215,7 @@ extension PostgreSQLOutputPlugin {
             defaultTimezone = "UTC"
             retryLimit = 12
             retryWait = 1000
-            lockWaitSeconds = 0
+            lockWaitSeconds = 300
             schemaUpdate = .none
             copyFormat = .binary
         }
@@ -244,7 +245,7 @@ extension PostgreSQLOutputPlugin {
             tempSchema = try c.decodeIfPresent(String.self, forKey: .tempSchema)
             retryLimit = try c.decodeIfPresent(Int.self, forKey: .retryLimit) ?? 12
             retryWait = try c.decodeIfPresent(Int.self, forKey: .retryWait) ?? 1000
-            lockWaitSeconds = try c.decodeIfPresent(Double.self, forKey: .lockWaitSeconds) ?? 0
+            lockWaitSeconds = try c.decodeIfPresent(Double.self, forKey: .lockWaitSeconds) ?? 300
             schemaUpdate = try c.decodeIfPresent(SchemaUpdate.self, forKey: .schemaUpdate) ?? .none
             copyFormat = try c.decodeIfPresent(CopyFormat.self, forKey: .copyFormat) ?? .binary
 

@@ -36,11 +36,16 @@ extension PostgreSQLOutputSession {
     static let lockClass: Int32 = PostgreSQLWarehouse.lockClass
 
     /// Takes the transaction-scoped advisory lock of `target`, waiting up to `waitSeconds`.
-    static func lockTarget(_ db: PGConnection, target: String, waitSeconds: Double) throws {
+    static func lockTarget(_ db: PGConnection, target: String, waitSeconds: Double, logger: Logger) throws {
         let deadline = Date().addingTimeInterval(waitSeconds)
+        var told = false
         while true {
             let got = try db.query("SELECT pg_try_advisory_xact_lock(\(lockClass), hashtext($1))", [target])
             if got.rows.first?.first == "t" { return }
+            if !told && waitSeconds > 0 {
+                logger.info("another run is loading into \(target); waiting up to \(Int(waitSeconds)) s for it (lock_wait_seconds)")
+                told = true
+            }
             if Date() >= deadline {
                 let waited = waitSeconds > 0 ? " for \(waitSeconds) s" : ""
                 throw SystemError(

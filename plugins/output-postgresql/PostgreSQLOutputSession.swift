@@ -75,7 +75,7 @@ public final class PostgreSQLOutputSession: LedgerOutputSession {
         try db.execute(isDryRun ? "BEGIN READ ONLY" : "BEGIN")
         do {
             let begin = Begin(plugin: plugin, schema: schema, db: db, tag: tag, logger: context.logger, isDryRun: isDryRun)
-            if !isDryRun { try Self.lockTarget(db, target: target, waitSeconds: options.lockWaitSeconds) }
+            if !isDryRun { try Self.lockTarget(db, target: target, waitSeconds: options.lockWaitSeconds, logger: context.logger) }
             // A warehouse newer than this kura is refused before anything is written.
             try PostgreSQLWarehouse(connection: db).checkVersion()
             let prepared = try begin.prepareTarget()
