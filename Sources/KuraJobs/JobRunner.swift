@@ -122,6 +122,20 @@ public final class JobRunner {
         }
     }
 
+    /// Records `session` of `job` as skipped for `reason`, without running it (a pod that started past the job's
+    /// `starting_deadline_seconds`).
+    public func skip(_ job: JobSpec, session: Timestamp, reason: String) throws -> SessionOutcome {
+        let connection = try warehouse.connect(logger: logger)
+        try connection.prepareHistory()
+        let attempt = (try connection.history.attempts(job: job.historyName, sessionTime: session).map(\.attempt).max() ?? 0) + 1
+        let t = now()
+        try connection.history.insertAttempt(JobAttempt(
+            job: job.historyName, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
+            runID: Self.makeRunID(t), error: reason))
+        logger.warn("job \(job.historyName) session \(session.iso8601) skipped: \(reason)")
+        return .skipped(reason: reason)
+    }
+
     /// One attempt: recorded as running, then as succeeded or failed; returns the error, or nil on success.
     func runAttempt(
         _ job: JobSpec, session: Timestamp, attempt: Int, connection: JobWarehouseConnection, control: SessionControl

@@ -42,11 +42,17 @@ struct JobsRunCommand: ParsableCommand {
         let time = try JobsCommand.sessionTime(session, of: spec, now: runner.now())
         let control = SessionControl()
         let started = Date()
-        let outcome = try runner.run(spec, session: time, force: force, control: control)
+        let late = session == nil ? spec.startingDeadlineSeconds.flatMap { deadline -> String? in
+            let age = (runner.now().nanos - time.nanos) / 1_000_000_000
+            return age > Int64(deadline) ? "started \(age) s after the session, past starting_deadline_seconds (\(deadline))" : nil
+        } : nil
+        let outcome = try late.map { try runner.skip(spec, session: time, reason: $0) }
+            ?? runner.run(spec, session: time, force: force, control: control)
         metrics.publish(RunMetrics(job: spec.historyName, session: time, counts: control.loadTotals.counts,
             bytesRead: control.loadTotals.bytes, durationSeconds: Date().timeIntervalSince(started), succeeded: outcome.isSuccess),
             logger: env.logger)
         print(JobsCommand.describe(outcome, job: spec.historyName, session: time))
+        if case .skipped = outcome, late != nil { return }
         if !outcome.isSuccess { throw ExitCode(ExitStatus.runFailed.rawValue) }
     }
 }

@@ -58,4 +58,15 @@ extension CLITests {
         let unknown = try kura(["jobs", "run", "train_modle"], in: dir.path)
         #expect(unknown.status == 2 && unknown.stderr.contains("did you mean 'train_model'?"))
     }
+
+    @Test func aSessionStartedPastItsDeadlineIsRecordedAsSkipped() throws {
+        let dir = TempDir()
+        dir.write("jobs/y.yml", "schedule: '0 0 1 1 *'\nstarting_deadline_seconds: 60\nsteps: [{exec: 'touch ran'}]\n")
+        let run = try kura(["jobs", "run", "y"], in: dir.path)
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("skipped: started") && run.stdout.contains("past starting_deadline_seconds (60)"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/jobs/ran"))
+        let history = try kura(["jobs", "history", "y", "--format", "jsonl"], in: dir.path)
+        #expect(history.stdout.contains("\"status\":\"skipped\""))
+    }
 }
