@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs", "KuraBuiltins", "KuraWarehouse", "KuraSQLite", "KuraTestSupport"]),
         .testTarget(
             name: "KuraKubernetesTests",
-            dependencies: ["kura", "KuraKubernetes", "KuraJobs", "KuraTestSupport", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["kura", "KuraKubernetes", "KuraJobs", "KuraRuntime", "KuraTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "KuraFormatsTests", dependencies: ["KuraFormats", "KuraTestSupport"]),
         .testTarget(name: "ParserCSVTests", dependencies: ["ParserCSV", "KuraTestSupport"]),
         .testTarget(name: "ParserJSONTests", dependencies: ["ParserJSON", "FormatterJSONL", "KuraTestSupport"]),

@@ -96,7 +96,7 @@ public struct ManifestRenderer {
         for name in secrets {
             env.append(m([
                 ("name", s(name)),
-                ("valueFrom", m([("secretKeyRef", m([("name", s(values.secretName)), ("key", s(name))]))])),
+                ("valueFrom", m([("secretKeyRef", m([("name", s(values.secretName)), ("key", s(values.secretKeys[name] ?? name))]))])),
             ]))
         }
         let resources = m([("requests", m(values.requests.sorted { $0.key < $1.key }.map { ($0.key, s($0.value)) })),

@@ -3,7 +3,8 @@ import KuraCore
 /// What `kura k8s render` needs beyond the job files: the image, the namespace, and the values file's settings.
 ///
 /// The values file (`--values FILE`, YAML) may set: `namespace`, `image`, `secret_name` (the Secret the jobs'
-/// `{{ env.X }}` come from; default `kura-secrets`), `resources` (`requests` / `limits` with `cpu` and `memory`),
+/// `{{ env.X }}` come from; default `kura-secrets`), `secret_keys` (a variable → key map, when the Secret's key is
+/// not the variable's name), `resources` (`requests` / `limits` with `cpu` and `memory`),
 /// `successful_jobs_history_limit` (default 3), `failed_jobs_history_limit` (default 1), `service_account_name`,
 /// `schedules` (a job name → cron expression map that overrides the job files), `suspend` (a job name → true map,
 /// or `all: true`), and `configmap_name` (default `kura-jobs`).
@@ -11,6 +12,8 @@ public struct RenderValues: Equatable, Sendable {
     public var image: String
     public var namespace: String?
     public var secretName = "kura-secrets"
+    /// The Secret's key for an environment variable, when it is not the variable's name (default: the name).
+    public var secretKeys: [String: String] = [:]
     public var configMapName = "kura-jobs"
     public var requests: [String: String] = ["cpu": "250m", "memory": "256Mi"]
     public var limits: [String: String] = ["memory": "512Mi"]
@@ -34,7 +37,7 @@ public struct RenderValues: Equatable, Sendable {
 
     /// The keys a values file may have.
     static let keys = [
-        "namespace", "image", "secret_name", "configmap_name", "resources", "successful_jobs_history_limit",
+        "namespace", "image", "secret_name", "secret_keys", "configmap_name", "resources", "successful_jobs_history_limit",
         "failed_jobs_history_limit", "service_account_name", "schedules", "suspend",
     ]
 
@@ -49,6 +52,7 @@ public struct RenderValues: Equatable, Sendable {
             case "namespace": namespace = text
             case "image": if let text { image = text }
             case "secret_name": if let text { secretName = text }
+            case "secret_keys": secretKeys = try Self.strings(value, key, file)
             case "configmap_name": if let text { configMapName = text }
             case "service_account_name": serviceAccountName = text
             case "successful_jobs_history_limit": successfulJobsHistoryLimit = try Self.count(value, key, file)

@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraJobs
+import KuraRuntime
 import KuraTestSupport
 import Testing
 import Yams
@@ -85,6 +86,10 @@ let validatorPath: String = {
         let ref = (pg?["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: Any]
         #expect(ref?["name"] as? String == "kura-secrets" && ref?["key"] as? String == "PGPASSWORD")
         #expect(pg?["value"] == nil)
+        var values = RenderValues(image: "kura:1")
+        try values.apply(try ConfigLoader(environment: [:]).parse(yaml: "secret_name: wh\nsecret_keys: {PGPASSWORD: pg-password}\n"), file: "v.yml")
+        let renamed = try render([:], values: values)
+        #expect(renamed.contains("name: \"wh\"\n") && renamed.contains("key: \"pg-password\""))
         #expect(text.contains("key: \"FEATURE_FLAG\""))
         // A password written into a file is refused, naming the file and the fix.
         #expect {
