@@ -48,6 +48,14 @@ public enum JobWarehouse: Sendable, Equatable {
         }
     }
 
+    /// Whether there may be history to read: a SQLite file that exists, or any PostgreSQL server.
+    public var mayHaveHistory: Bool {
+        switch self {
+        case .sqlite(let path): return FileManager.default.fileExists(atPath: path)
+        case .postgresql: return true
+        }
+    }
+
     /// Opens a connection for history and `sql` steps.
     public func connect(logger: Logger) throws -> JobWarehouseConnection {
         switch self {

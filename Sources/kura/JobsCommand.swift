@@ -45,9 +45,11 @@ struct JobsCommand: ParsableCommand {
             let env = global.environment()
             let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
             let now = Timestamp(seconds: Int64(Date().timeIntervalSince1970))
-            let history = try JobWarehouse(catalog.settings.warehouse, workingDirectory: env.workingDirectory).connect(logger: env.logger).history
+            let warehouse = JobWarehouse(catalog.settings.warehouse, workingDirectory: env.workingDirectory)
+            // Listing writes nothing: a warehouse that does not exist yet has no history.
+            let history = warehouse.mayHaveHistory ? try warehouse.connect(logger: env.logger).history : nil
             let rows = try catalog.jobs.map { job -> [String] in
-                let last = try history.attempts(job: job.name, limit: 1).first
+                let last = try history?.attempts(job: job.name, limit: 1).first
                 let next = job.suspend ? "(suspended)" : job.cronSchedule.next(after: now).first?.iso8601 ?? "never"
                 return [job.name, job.schedule.text, job.timezone, last.map { "\($0.sessionTime.iso8601) \($0.status.rawValue)" } ?? "-", next]
             }

@@ -30,7 +30,7 @@ struct JobsHistoryCommand: ParsableCommand {
         let catalog = try JobCatalog(directory: folder.jobs, environment: env.environment)
         _ = try JobsCommand.job(job, in: catalog)
         let warehouse = JobWarehouse(catalog.settings.warehouse, workingDirectory: env.workingDirectory)
-        let attempts = try warehouse.connect(logger: env.logger).history.attempts(job: job, limit: limit)
+        let attempts = warehouse.mayHaveHistory ? try warehouse.connect(logger: env.logger).history.attempts(job: job, limit: limit) : []
         switch format {
         case .jsonl: for a in attempts { print(Self.jsonLine(a)) }
         case .table: print(Self.table(attempts), terminator: "")
