@@ -85,6 +85,16 @@ import Testing
         }
     }
 
+    @Test func invalidBytesInASkippedLineDoNotReachTheNextRecords() throws {
+        let input = Array("1,a\n2,".utf8) + [UInt8](repeating: 0xFF, count: 3000) + Array("\n3,c\n".utf8)
+        for policy in ["reject", "replace"] {
+            let r = try parseBytes(input, columns: Self.columns, options: Self.limit + [("invalid_utf8", .scalar(policy))])
+            #expect(r.rows == [[.long(1), s("a")], [.long(3), s("c")]])
+            #expect(r.rejects.map(\.code) == [.recordTooLarge])
+            #expect(r.rejects.first?.line == 2)
+        }
+    }
+
     @Test func theOptionHasADefaultAndAFloor() throws {
         func plugin(_ options: [(String, ConfigNode)]) throws -> CSVParserPlugin {
             let cols = ConfigNode(.sequence([ConfigNode.mapping([("name", .scalar("v")), ("type", .scalar("string"))])]))

@@ -103,6 +103,8 @@ extension CSVEngine {
         }
         s.length += Int64(taken)
         bytesConsumed += Int64(taken)
+        // Invalid sequences the decoder found in skipped bytes are dropped as they pass, so they cannot pile up.
+        if invalid.nextOffset < bytesConsumed { _ = invalid.take(before: bytesConsumed) }
         if breakEnd < 0 {
             skip = s
             return UnsafeBufferPointer(rebasing: rest[n...])

@@ -252,6 +252,8 @@ struct JSONStream {
         let room = JSONStream.rawLimit - pending!.raw.count
         if room > 0 { pending!.raw.append(contentsOf: all[pos..<min(j, pos + room)]) }
         pendingLength += Int64(j - pos)
+        // Invalid sequences the decoder found in skipped bytes are dropped as they pass, so they cannot pile up.
+        if invalid.nextOffset < base + Int64(j) { _ = invalid.take(before: base + Int64(j)) }
         if j == count {
             pos = count
             return false
