@@ -16,16 +16,17 @@ import Testing
         var stdout: String
     }
 
-    /// Runs `kura run` over `data` (written as `data/<name>`, gzip-compressed when `gzip`) with `parser`.
-    func load(_ name: String, _ data: Data, parser: String, gzip: Bool = false) throws -> Loaded {
+    /// Runs `kura run` over `data` (written as `data/<name>`, compressed by `compressor`, `gzip` or `bzip2`, when
+    /// given) with `parser`.
+    func load(_ name: String, _ data: Data, parser: String, compressor: String? = nil) throws -> Loaded {
         let dir = TempDir()
         let path = dir.path + "/data/" + name
         try FileManager.default.createDirectory(atPath: dir.path + "/data", withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: path))
-        if gzip {
+        if let compressor {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["gzip", "-1", path]
+            p.arguments = [compressor, "-1", path]
             try p.run()
             p.waitUntilExit()
             #expect(p.terminationStatus == 0)
@@ -34,7 +35,7 @@ import Testing
             in:
               type: file
               path_prefix: data/
-            \(gzip ? "  decoders: [{type: gzip}]\n" : "")  parser:
+            \(compressor.map { "  decoders: [{type: \($0)}]\n" } ?? "")  parser:
             \(parser)
             out:
               type: file
@@ -137,10 +138,10 @@ import Testing
         expectRejected(try load("a.jsonl", data, parser: Self.jsonParser), length: members.utf8.count)
     }
 
-    @Test func gzipBombIsCaughtWhileStreaming() throws {
+    @Test(arguments: ["gzip", "bzip2"]) func decompressionBombIsCaughtWhileStreaming(_ compressor: String) throws {
         // 64 MB of one line compresses to well under 1 MB.
         let bomb = 64 * 1024 * 1024
         let data = Self.rows(json: false) { $0.append(contentsOf: Array("50,".utf8) + [UInt8](repeating: 0x65, count: bomb) + [10]) }
-        expectRejected(try load("a.csv", data, parser: Self.csvParser, gzip: true), length: bomb + 3)
+        expectRejected(try load("a.csv", data, parser: Self.csvParser, compressor: compressor), length: bomb + 3)
     }
 }
