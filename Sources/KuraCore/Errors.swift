@@ -70,6 +70,8 @@ public struct DataErrorCode: RawRepresentable, Hashable, Codable, Sendable, Cust
     public static let invalidQuote = DataErrorCode(rawValue: "INVALID_QUOTE")
     /// A field or line exceeds the configured size limit.
     public static let lineTooLong = DataErrorCode(rawValue: "LINE_TOO_LONG")
+    /// A record is larger than the parser's `max_record_size`; it was skipped without being read whole.
+    public static let recordTooLarge = DataErrorCode(rawValue: "RECORD_TOO_LARGE")
     /// The bytes are not valid in the configured charset.
     public static let invalidEncoding = DataErrorCode(rawValue: "INVALID_ENCODING")
     /// A JSON value is malformed.
@@ -96,12 +98,17 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
     public var column: String?
     /// What is wrong and how to fix it, as a sentence.
     public var message: String
-    /// The raw bytes of the record (capped by the producer).
+    /// The raw bytes of the record, at most `DataError.rawLimit` of them (a longer record keeps its first bytes).
     public var raw: [UInt8]
+    /// The record's whole length in bytes, when known: more than `raw.count` when `raw` is a prefix.
+    public var length: Int64?
+
+    /// The most raw bytes a reject keeps: 64 KiB.
+    public static let rawLimit = 65_536
 
     public init(
         _ code: DataErrorCode, file: String, line: Int? = nil, byteOffset: Int64? = nil, column: String? = nil,
-        message: String, raw: [UInt8] = []
+        message: String, raw: [UInt8] = [], length: Int64? = nil
     ) {
         self.code = code
         self.file = file
@@ -110,6 +117,14 @@ public struct DataError: Error, CustomStringConvertible, Sendable {
         self.column = column
         self.message = message
         self.raw = raw
+        self.length = length
+    }
+
+    /// Cuts `raw` to `DataError.rawLimit` bytes, keeping the record's whole length in `length`.
+    public mutating func capRaw() {
+        guard raw.count > DataError.rawLimit else { return }
+        if length == nil { length = Int64(raw.count) }
+        raw.removeLast(raw.count - DataError.rawLimit)
     }
 
     /// `file:line`, or the file alone.

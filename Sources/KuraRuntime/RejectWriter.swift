@@ -2,8 +2,8 @@ import Foundation
 import KuraCore
 import KuraFormats
 
-/// Writes rejected records as JSON Lines (one object per record: run, file, line, byte offset, column, reason
-/// code, message, raw text) to a temporary file that becomes the rejects file when the run ends.
+/// Writes rejected records as JSON Lines (one object per record: run, file, line, byte offset, the record's length,
+/// column, reason code, message, raw text, at most 64 KiB of it) to a temporary file that becomes the rejects file when the run ends.
 /// Appends `text` as a JSON string literal.
 private func appendJSONString(_ text: String, to out: inout [UInt8]) { JSON.appendQuoted(text, to: &out) }
 
@@ -27,8 +27,10 @@ final class RejectWriter: @unchecked Sendable {
         self.logLimit = logLimit
     }
 
-    /// Records one rejected record (thread-safe).
-    func write(_ e: DataError) throws {
+    /// Records one rejected record (thread-safe); its raw text is kept to its first `DataError.rawLimit` bytes.
+    func write(_ rejected: DataError) throws {
+        var e = rejected
+        e.capRaw()
         lock.lock()
         defer { lock.unlock() }
         count += 1
@@ -50,7 +52,8 @@ final class RejectWriter: @unchecked Sendable {
         appendJSONString(runID, to: &line)
         line += Array(",\"file\":".utf8)
         appendJSONString(e.file, to: &line)
-        line += Array(",\"line\":\(e.line.map(String.init) ?? "null"),\"byte_offset\":\(e.byteOffset.map(String.init) ?? "null"),\"column\":".utf8)
+        line += Array(",\"line\":\(e.line.map(String.init) ?? "null"),\"byte_offset\":\(e.byteOffset.map(String.init) ?? "null")".utf8)
+        line += Array(",\"length\":\(e.length.map(String.init) ?? "null"),\"column\":".utf8)
         if let c = e.column { appendJSONString(c, to: &line) } else { line += Array("null".utf8) }
         line += Array(",\"reason\":".utf8)
         appendJSONString(e.code.rawValue, to: &line)
@@ -79,7 +82,8 @@ final class RejectWriter: @unchecked Sendable {
             batch.append(DataError(
                 DataErrorCode(rawValue: o["reason"] as? String ?? "UNKNOWN"), file: o["file"] as? String ?? "",
                 line: o["line"] as? Int, byteOffset: (o["byte_offset"] as? Int).map(Int64.init), column: o["column"] as? String,
-                message: o["message"] as? String ?? "", raw: Array((o["raw"] as? String ?? "").utf8)))
+                message: o["message"] as? String ?? "", raw: Array((o["raw"] as? String ?? "").utf8),
+                length: (o["length"] as? Int).map(Int64.init)))
             if batch.count >= batchSize {
                 try body(batch)
                 batch.removeAll()

@@ -83,6 +83,9 @@ extension CSVParserPlugin {
         public var allowExtraColumns: Bool
         /// Largest quoted field in bytes; a longer one rejects its first line (default 131072).
         public var maxQuotedSizeLimit: Int
+        /// Largest record in bytes, its line break included (default 16777216, 16 MiB). A longer record is rejected
+        /// with `RECORD_TOO_LARGE` once this many bytes are read, and the rest of its line is skipped unread.
+        public var maxRecordSize: Int
         /// Fail the run on the first invalid record instead of rejecting it (default false).
         public var stopOnInvalidRecord: Bool
         /// Character set of the input, by Embulk's (Java's) name or alias: UTF-8, UTF-16, UTF-16LE, UTF-16BE,
@@ -111,6 +114,7 @@ extension CSVParserPlugin {
             case allowOptionalColumns = "allow_optional_columns"
             case allowExtraColumns = "allow_extra_columns"
             case maxQuotedSizeLimit = "max_quoted_size_limit"
+            case maxRecordSize = "max_record_size"
             case stopOnInvalidRecord = "stop_on_invalid_record"
             case charset, newline
             case invalidUTF8 = "invalid_utf8"
@@ -175,10 +179,7 @@ extension CSVParserPlugin {
             }
             allowOptionalColumns = try c.decodeIfPresent(Bool.self, forKey: .allowOptionalColumns) ?? false
             allowExtraColumns = try c.decodeIfPresent(Bool.self, forKey: .allowExtraColumns) ?? false
-            maxQuotedSizeLimit = try c.decodeIfPresent(Int.self, forKey: .maxQuotedSizeLimit) ?? 131_072
-            if maxQuotedSizeLimit <= 0 {
-                throw ConfigError(at: decoder.codingPath, CodingKeys.maxQuotedSizeLimit, "must be positive")
-            }
+            (maxQuotedSizeLimit, maxRecordSize) = try Self.decodeSizeLimits(c, decoder.codingPath, commentLineMarker)
             stopOnInvalidRecord = try c.decodeIfPresent(Bool.self, forKey: .stopOnInvalidRecord) ?? false
             (charset, invalidBytes) = try Charset.decodeOptions(c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
             newline = try c.decodeIfPresent(Newline.self, forKey: .newline) ?? .CRLF
@@ -189,6 +190,26 @@ extension CSVParserPlugin {
                     at: decoder.codingPath, CodingKeys.quote, "the quote character is also the delimiter",
                     fix: "choose a different quote or delimiter")
             }
+        }
+
+        /// `max_quoted_size_limit` and `max_record_size`, checked (a comment marker must fit in a record).
+        static func decodeSizeLimits(
+            _ c: KeyedDecodingContainer<CodingKeys>, _ path: [CodingKey], _ commentLineMarker: [UInt8]?
+        ) throws -> (quoted: Int, record: Int) {
+            let quoted = try c.decodeIfPresent(Int.self, forKey: .maxQuotedSizeLimit) ?? 131_072
+            if quoted <= 0 {
+                throw ConfigError(at: path, CodingKeys.maxQuotedSizeLimit, "must be positive")
+            }
+            let record = try c.decodeIfPresent(Int.self, forKey: .maxRecordSize) ?? 16 * 1024 * 1024
+            if record < 16 {
+                throw ConfigError(at: path, CodingKeys.maxRecordSize, "must be at least 16 (bytes)")
+            }
+            if let marker = commentLineMarker, marker.count > record {
+                throw ConfigError(
+                    at: path, CodingKeys.commentLineMarker, "is longer than max_record_size",
+                    fix: "shorten the marker or raise max_record_size")
+            }
+            return (quoted, record)
         }
     }
 }

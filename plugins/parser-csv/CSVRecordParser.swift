@@ -4,9 +4,11 @@ import KuraFormats
 /// The incremental CSV parser for one file: tokenizes records (quotes, escapes, multi-line fields), converts the
 /// fields straight from bytes into a `PageBuilder`, and rejects what it cannot read with the reason and location.
 ///
-/// Bytes that do not yet form a whole record are kept until the next `push`; a quoted field that runs past
-/// `max_quoted_size_limit` or to the end of the input rejects only the record's first line, and parsing resumes at
-/// the next line, so one stray quote never swallows the rest of a file.
+/// Bytes that do not yet form a whole record are kept until the next `push`, up to `max_record_size`: a record
+/// that does not end within that many bytes is rejected (`RECORD_TOO_LARGE`) and the rest of its line is skipped
+/// unread (see `CSVRecordLimit.swift`). A quoted field that runs past `max_quoted_size_limit` or to the end of the
+/// input rejects only the record's first line, and parsing resumes at the next line, so one stray quote never
+/// swallows the rest of a file.
 struct CSVEngine {
     let options: CSVParserPlugin.Options
     let schema: Schema
@@ -47,6 +49,10 @@ struct CSVEngine {
     /// Whether the last `convert` failure was invalid UTF-8 (rather than a value that does not convert).
     var failedOnEncoding = false
 
+    /// The largest record in bytes, its line break included (`max_record_size`).
+    let maxRecordSize: Int
+    /// The line being skipped unread, when a record or a header or comment line was longer than `maxRecordSize`.
+    var skip: LineSkip? = nil
     /// Unconsumed input.
     var buffer: [UInt8] = []
     /// Physical lines consumed before `buffer`.
@@ -100,28 +106,41 @@ struct CSVEngine {
         quoteOn = options.quote == nil ? 0 : ~0
         quoteByte = options.quote ?? options.delimiter[0]
         headerLinesLeft = options.skipHeaderLines
+        maxRecordSize = options.maxRecordSize
         builder = PageBuilder(schema: schema, capacity: pageRows)
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, to sink: RecordSink) throws {
         if chunk.isEmpty { return }
         var rest = chunk.bindMemory(to: UInt8.self)
-        // Finish the record left over from earlier chunks, a line at a time, then parse the rest in place.
-        while !buffer.isEmpty && !rest.isEmpty {
-            var cut = 0
-            while cut < rest.count && rest[cut] != 10 && rest[cut] != 13 { cut += 1 }
-            if cut < rest.count { cut += (rest[cut] == 13 && cut + 1 < rest.count && rest[cut + 1] == 10) ? 2 : 1 }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: rest[0..<cut]))
-            rest = UnsafeBufferPointer(rebasing: rest[cut...])
-            try processBuffer(final: false, sink: sink)
-        }
-        if !rest.isEmpty {
-            let consumed = try process(rest, final: false, sink: sink)
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: rest[consumed...]))
+        while !rest.isEmpty {
+            if skip != nil {
+                rest = try skipLine(rest, sink: sink)
+            } else if !buffer.isEmpty {
+                // Finish the record left over from earlier chunks, a line at a time.
+                var cut = 0
+                while cut < rest.count && rest[cut] != 10 && rest[cut] != 13 { cut += 1 }
+                if cut < rest.count { cut += (rest[cut] == 13 && cut + 1 < rest.count && rest[cut + 1] == 10) ? 2 : 1 }
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: rest[0..<cut]))
+                rest = UnsafeBufferPointer(rebasing: rest[cut...])
+                try processBuffer(final: false, sink: sink)
+            } else {
+                // Parse the rest in place; keep what does not form a whole record (unless a skip began).
+                let consumed = try process(rest, final: false, sink: sink)
+                rest = UnsafeBufferPointer(rebasing: rest[consumed...])
+                if skip == nil {
+                    buffer.append(contentsOf: rest)
+                    return
+                }
+            }
         }
     }
 
     mutating func finish(to sink: RecordSink) throws {
+        if let s = skip {
+            skip = nil
+            try endSkip(s, breakLength: s.afterCR && acceptCR ? 1 : 0, sink: sink)
+        }
         try processBuffer(final: true, sink: sink)
         if builder.rowCount > 0 { try sink.emit(builder.build()) }
     }
@@ -142,7 +161,7 @@ struct CSVEngine {
 
     /// Parses what the buffer holds and drops the consumed bytes from it.
     mutating func processBuffer(final: Bool, sink: RecordSink) throws {
-        if !final && buffer.count < minBuffered { return }
+        if !final && buffer.count < minBuffered && buffer.count <= maxRecordSize { return }
         // `bytes` shares the buffer's storage only inside this scope; the buffer is trimmed afterwards.
         let consumed: Int = try {
             let bytes = buffer
@@ -169,7 +188,14 @@ struct CSVEngine {
         }
         while pos < count {
             if headerLinesLeft > 0 {
-                guard let end = physicalLineEnd(p, from: pos, final: final) else { return pos }
+                guard let end = physicalLineEnd(p, from: pos, final: final) else {
+                    if count - pos <= maxRecordSize { return pos }
+                    // A header line longer than a record may be: skip it unread.
+                    headerLinesLeft -= 1
+                    beginSkip(p, from: pos, rejecting: false)
+                    pos = count
+                    return pos
+                }
                 _ = invalid.take(before: bytesConsumed + Int64(end))
                 headerLinesLeft -= 1
                 linesConsumed += 1
@@ -179,14 +205,26 @@ struct CSVEngine {
             if fastScan {
                 let end = scanRecordFast(p, from: pos)
                 if end >= 0 {
+                    if end - pos > maxRecordSize {
+                        pos = try oversized(p, at: pos, final: final, sink: sink)
+                        continue
+                    }
                     try convertRecord(p, start: pos, end: end, sink: sink)
                     linesConsumed += 1
                     pos = end
                     continue
                 }
             }
-            switch scanRecord(p, from: pos, final: final) {
+            // The tokenizer sees at most `maxRecordSize` bytes of the record, so whether it is too large depends on
+            // its bytes alone, never on how the input was split.
+            let clamped = count - pos > maxRecordSize
+            let view = clamped ? UnsafeBufferPointer(rebasing: p[0..<(pos + maxRecordSize)]) : p
+            switch scanRecord(view, from: pos, final: final && !clamped) {
             case .incomplete:
+                if clamped {
+                    pos = try oversized(p, at: pos, final: final, sink: sink)
+                    continue
+                }
                 return pos
             case .skip(let end):
                 _ = invalid.take(before: bytesConsumed + Int64(end))
@@ -789,12 +827,12 @@ struct CSVEngine {
         var rawEnd = end
         // Drop the line break from the raw text.
         while rawEnd > start && (p[rawEnd - 1] == 10 || p[rawEnd - 1] == 13) { rawEnd -= 1 }
-        let raw = Array(p[start..<min(rawEnd, start + 65_536)])
+        let raw = Array(p[start..<min(rawEnd, start + DataError.rawLimit)])
         let decodedOffset = bytesConsumed + Int64(start)
         let error = DataError(
             code, file: file, line: linesConsumed + 1, byteOffset: decoder?.originalOffset(ofDecoded: decodedOffset) ?? decodedOffset,
             column: column,
-            message: message, raw: raw)
+            message: message, raw: raw, length: Int64(rawEnd - start))
         if options.stopOnInvalidRecord { throw error }
         try sink.reject(error)
     }

@@ -74,6 +74,10 @@ extension JSONParserPlugin {
         /// `INVALID_ENCODING`, or `replace` them with U+FFFD and load it (default `reject`). Set as `invalid_utf8`
         /// for UTF-8 and as `invalid_bytes` for other charsets.
         public var invalidBytes: InvalidBytePolicy
+        /// Largest top-level value in bytes (default 16777216, 16 MiB; with `flatten_json_array`, the whole array). A
+        /// larger one is rejected with `RECORD_TOO_LARGE` once this many bytes are read, and the rest of its line
+        /// is skipped unread.
+        public var maxRecordSize: Int
         /// Line break style (`CRLF`, `LF`, `CR`); accepted for compatibility and ignored, since JSON needs none
         /// (default `CRLF`).
         public var newline: String
@@ -85,6 +89,7 @@ extension JSONParserPlugin {
             case stopOnInvalidRecord = "stop_on_invalid_record"
             case invalidStringEscapes = "invalid_string_escapes"
             case flattenJSONArray = "flatten_json_array"
+            case maxRecordSize = "max_record_size"
         }
 
         public init(from decoder: Decoder) throws {
@@ -107,6 +112,10 @@ extension JSONParserPlugin {
             timestamps = try TimestampDefaults(from: decoder)
             (charset, invalidBytes) = try Charset.decodeOptions(
                 c, decoder.codingPath, charset: .charset, utf8: .invalidUTF8, other: .invalidBytes)
+            maxRecordSize = try c.decodeIfPresent(Int.self, forKey: .maxRecordSize) ?? 16 * 1024 * 1024
+            if maxRecordSize < 16 {
+                throw ConfigError(at: decoder.codingPath, CodingKeys.maxRecordSize, "must be at least 16 (bytes)")
+            }
             newline = try c.decodeIfPresent(String.self, forKey: .newline) ?? "CRLF"
             guard ["CRLF", "LF", "CR"].contains(newline.uppercased()) else {
                 throw ConfigError(

@@ -5,8 +5,10 @@ import KuraFormats
 ///
 /// Bytes are buffered; each value is scanned from its start once enough bytes are there (a value cut by a chunk
 /// boundary is scanned again when the buffer has at least doubled, so a huge value costs linear time). A value
-/// that is not valid JSON is rejected and reading resumes after the next line break; one that is valid but not a
-/// record (not an object, no member at `root`, a field that does not convert) is rejected alone.
+/// that does not end within `max_record_size` bytes is rejected (`RECORD_TOO_LARGE`) and the rest of its line is
+/// skipped unread; a value that is not valid JSON is rejected and reading resumes after the next line break; one
+/// that is valid but not a record (not an object, no member at `root`, a field that does not convert) is rejected
+/// alone.
 ///
 /// Input in a charset other than UTF-8 (or UTF-8 whose invalid bytes are replaced) goes through a `CharsetDecoder`
 /// first; a record holding an invalid sequence the decoder reports is rejected with `INVALID_ENCODING` (unless the
@@ -45,7 +47,7 @@ final class JSONRecordParser: RecordParser {
 /// The parsing state and logic of `JSONRecordParser`.
 struct JSONStream {
     /// The largest raw record kept in a reject.
-    static let rawLimit = 65_536
+    static let rawLimit = DataError.rawLimit
 
     enum Mode {
         /// Each value is a record, kept whole in column `record`.
@@ -62,6 +64,8 @@ struct JSONStream {
     let mode: Mode
     let typed: Bool
     let stopOnInvalidRecord: Bool
+    /// The largest top-level value in bytes (`max_record_size`).
+    let maxRecordSize: Int
     let invalidEscapes: JSONInvalidEscapes
     let rootText: String
     let conversions: [ColumnConversion]
@@ -96,8 +100,10 @@ struct JSONStream {
     /// Bytes needed before scanning again after a value was cut short.
     var minAvailable = 0
     var bomChecked = false
-    /// An invalid value whose line has not ended yet (its raw bytes still growing).
+    /// An invalid or oversized value whose line has not ended yet (its raw bytes still growing).
     var pending: DataError? = nil
+    /// The bytes of `pending`'s line read so far, from the value's start.
+    var pendingLength: Int64 = 0
     var out: [UInt8] = []
     var scratch: [UInt8] = []
     var text: [UInt8] = []
@@ -115,6 +121,7 @@ struct JSONStream {
         timestampParsers = conversions.map(\.timestamp)
         typed = !conversions.isEmpty
         stopOnInvalidRecord = options.stopOnInvalidRecord
+        maxRecordSize = options.maxRecordSize
         invalidEscapes = options.invalidStringEscapes
         let root = options.root ?? JSONPointer(tokens: [])
         rootText = root.text
@@ -157,10 +164,7 @@ struct JSONStream {
 
     mutating func finish(to sink: RecordSink) throws {
         try process(final: true, sink)
-        if let p = pending {
-            pending = nil
-            try reject(p, sink)
-        }
+        if pending != nil { try rejectPending(sink) }
         if builder.rowCount > 0 { try sink.emit(builder.build()) }
     }
 
@@ -192,20 +196,7 @@ struct JSONStream {
                     }
                 }
                 if pending != nil {
-                    var j = pos
-                    while j < count && all[j] != 0x0A { j += 1 }
-                    let room = JSONStream.rawLimit - pending!.raw.count
-                    if room > 0 { pending!.raw.append(contentsOf: all[pos..<min(j, pos + room)]) }
-                    if j == count {
-                        pos = count
-                        return
-                    }
-                    if pending!.raw.last == 0x0D && pending!.raw.count < JSONStream.rawLimit { pending!.raw.removeLast() }
-                    pos = j + 1
-                    line += 1
-                    let p = pending!
-                    pending = nil
-                    try reject(p, sink)
+                    if !(try skipPendingLine(all, count: count, sink)) { return }
                     continue
                 }
                 while pos < count {
@@ -222,10 +213,15 @@ struct JSONStream {
                 if pos == count { return }
                 if invalid.nextOffset < base + Int64(pos) { _ = invalid.take(before: base + Int64(pos)) }
                 let avail = count - pos
-                if !final && avail < minAvailable { return }
-                let view = UnsafeRawBufferPointer(rebasing: all[pos..<count])
+                if !final && avail < minAvailable && avail <= maxRecordSize { return }
+                // The scanner sees at most `maxRecordSize` bytes of the value, so whether it is too large depends on
+                // its bytes alone, never on how the input was split.
+                let clamped = avail > maxRecordSize
+                let view = UnsafeRawBufferPointer(rebasing: all[pos..<(clamped ? pos + maxRecordSize : count)])
                 out.removeAll(keepingCapacity: true)
-                switch scanner.scan(view, from: 0, isFinal: final, tree: valueTree, compactInto: &out, compacting: mode == .whole) {
+                switch scanner.scan(
+                    view, from: 0, isFinal: final && !clamped, tree: valueTree, compactInto: &out, compacting: mode == .whole)
+                {
                 case .complete(let end):
                     let newlines = scanner.newlines
                     minAvailable = 0
@@ -233,6 +229,11 @@ struct JSONStream {
                     line += newlines
                     pos += end
                 case .needMoreData:
+                    if clamped {
+                        minAvailable = 0
+                        try tooLarge(all, count: count, sink)
+                        continue
+                    }
                     minAvailable = avail * 2
                     return
                 case .invalid(let e):
@@ -241,6 +242,57 @@ struct JSONStream {
                 }
             }
         }
+    }
+
+    /// Moves past the rest of `pending`'s line, keeping its first bytes; rejects it once the line ends (false when
+    /// the bytes end first).
+    private mutating func skipPendingLine(_ all: UnsafeRawBufferPointer, count: Int, _ sink: RecordSink) throws -> Bool {
+        var j = pos
+        if let p = all.baseAddress?.assumingMemoryBound(to: UInt8.self) { j = ByteScan.first(p, pos, count, 0x0A) }
+        let room = JSONStream.rawLimit - pending!.raw.count
+        if room > 0 { pending!.raw.append(contentsOf: all[pos..<min(j, pos + room)]) }
+        pendingLength += Int64(j - pos)
+        // Invalid sequences the decoder found in skipped bytes are dropped as they pass, so they cannot pile up.
+        if invalid.nextOffset < base + Int64(j) { _ = invalid.take(before: base + Int64(j)) }
+        if j == count {
+            pos = count
+            return false
+        }
+        pos = j + 1
+        line += 1
+        try rejectPending(sink)
+        return true
+    }
+
+    /// Rejects `pending`, its line read to the end: its raw text without the line break's CR, and its length.
+    private mutating func rejectPending(_ sink: RecordSink) throws {
+        var p = pending!
+        pending = nil
+        var length = pendingLength
+        if p.raw.last == 0x0D && Int64(p.raw.count) == length {
+            p.raw.removeLast()
+            length -= 1
+        }
+        p.length = length
+        if p.code == .recordTooLarge { p.message = tooLargeMessage(length: length) }
+        try reject(p, sink)
+    }
+
+    /// Rejects the value at `pos`, which does not end within `maxRecordSize` bytes, and starts skipping its line.
+    private mutating func tooLarge(_ all: UnsafeRawBufferPointer, count: Int, _ sink: RecordSink) throws {
+        let err = DataError(
+            .recordTooLarge, file: file, line: line, byteOffset: fileOffset(base + Int64(pos)),
+            message: tooLargeMessage(length: nil), raw: [])
+        if stopOnInvalidRecord { throw err }
+        pending = err
+        pendingLength = 0
+    }
+
+    /// The message of a `RECORD_TOO_LARGE` reject whose line is `length` bytes from the value's start (nil when not
+    /// known yet).
+    private func tooLargeMessage(length: Int64?) -> String {
+        let size = length.map { "its line is \($0) bytes long from the value's start" } ?? "more than that was read without finding its end"
+        return "the JSON value is larger than max_record_size (\(maxRecordSize) bytes\(mode == .flatten ? ", which applies to the whole array with flatten_json_array" : "")): \(size); it was skipped without being read whole, and reading resumes at the next line. If values this large are expected, raise max_record_size (a number of bytes)"
     }
 
     /// Rejects the invalid value at `pos` and moves past the line break at or after the error.
@@ -268,7 +320,7 @@ struct JSONStream {
         let err = DataError(
             code, file: file, line: line, byteOffset: fileOffset(base + Int64(pos)),
             message: message,
-            raw: Array(all[pos..<min(rawEnd, pos + JSONStream.rawLimit)]))
+            raw: Array(all[pos..<min(rawEnd, pos + JSONStream.rawLimit)]), length: Int64(rawEnd - pos))
         if j < count {
             line += linesInside + 1
             pos = j + 1
@@ -279,6 +331,7 @@ struct JSONStream {
             try reject(err, sink)
         } else {
             line += linesInside
+            pendingLength = Int64(count - pos)
             pos = count
             pending = err
         }
@@ -408,7 +461,7 @@ struct JSONStream {
                     .cast, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + record.lowerBound)),
                     column: conversions[c].name,
                     message: "column '\(conversions[c].name)' (\(conversions[c].type)): \(error.message)",
-                    raw: rawBytes(buf, record))
+                    raw: rawBytes(buf, record), length: Int64(record.count))
                 return try reject(err, sink)
             }
         }
@@ -447,7 +500,7 @@ struct JSONStream {
     private func unexpected(_ buf: UnsafeRawBufferPointer, _ s: Int, _ e: Int, _ message: String, _ sink: RecordSink) throws {
         let err = DataError(
             .unexpectedJSON, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + s)), message: message,
-            raw: rawBytes(buf, s..<e))
+            raw: rawBytes(buf, s..<e), length: Int64(e - s))
         try reject(err, sink)
     }
 
@@ -463,7 +516,7 @@ struct JSONStream {
         guard let bad = invalid.take(before: base + Int64(pos + e)) else { return }
         let err = DataError(
             .invalidEncoding, file: file, line: line, byteOffset: fileOffset(base + Int64(pos + s)), message: encodingMessage(bad),
-            raw: rawBytes(buf, s..<e))
+            raw: rawBytes(buf, s..<e), length: Int64(e - s))
         try reject(err, sink)
     }
 

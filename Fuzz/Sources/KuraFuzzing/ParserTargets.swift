@@ -40,6 +40,7 @@ public enum FuzzTargets {
         if let recognized { options.append(("line_delimiter_recognized", .scalar(recognized))) }
         options.append(("newline", .scalar(["CRLF", "LF", "CR", "LF"][Int((b2 >> 2) & 3)])))
         if b2 & 16 != 0 { options.append(("max_quoted_size_limit", .scalar("8"))) }
+        if b0 & 128 != 0 { options.append(("max_record_size", .scalar("16"))) }
         let stop = b2 & 32 != 0
         if stop { options.append(("stop_on_invalid_record", .scalar("true"))) }
         let columnCount = Int(b2 >> 6) + 1
@@ -107,7 +108,7 @@ public enum FuzzTargets {
     }
 
     /// JSON parser: the first byte chooses the mode (one json column, typed columns, `root`, `flatten_json_array`,
-    /// escape handling, stop on invalid), the rest is the body.
+    /// escape handling, stop on invalid, a 16-byte `max_record_size`), the rest is the body.
     ///
     /// Invariants: as for CSV; and in the default mode, when every non-blank line holds exactly one valid JSON
     /// value, each line is one record (loaded when it is an object, else rejected), and each loaded record is the
@@ -138,6 +139,8 @@ public enum FuzzTargets {
         options.append(("invalid_string_escapes", .scalar(escapes)))
         let stop = mode & 32 != 0
         if stop { options.append(("stop_on_invalid_record", .scalar("true"))) }
+        let limited = mode & 64 != 0
+        if limited { options.append(("max_record_size", .scalar("16"))) }
 
         let plugin: JSONParserPlugin
         do {
@@ -146,7 +149,7 @@ public enum FuzzTargets {
             return
         }
         let outcome = parseEveryWay(plugin, body, what: "json")
-        if !typed && !flatten && !root && !stop && escapes == "PASSTHROUGH" && !body.starts(with: [0xEF, 0xBB, 0xBF]),
+        if !typed && !flatten && !root && !stop && !limited && escapes == "PASSTHROUGH" && !body.starts(with: [0xEF, 0xBB, 0xBF]),
             let expected = oneValuePerLine(body)
         {
             check(
