@@ -177,20 +177,23 @@ import Testing
         let base = try #require(r.catalog.job("j"))
         for round in 0..<2 {
             let group = DispatchGroup()
-            let results = NSLock()
-            var outcomes: [SessionOutcome] = []
+            let results = Outcomes()
             for i in 0..<3 {
-                var job = base
-                job.shard = Shard(index: i, count: 3)
+                let job = { () -> JobSpec in
+                    var j = base
+                    j.shard = Shard(index: i, count: 3)
+                    return j
+                }()
                 group.enter()
                 Thread {
                     let o: SessionOutcome
                     do { o = try r.run(job, session: session, force: round == 1) } catch { o = .failed(attempt: 0, error: "\(error)") }
-                    results.withLock { outcomes.append(o) }
+                    results.append(o)
                     group.leave()
                 }.start()
             }
             group.wait()
+            let outcomes = results.all
             let allSucceeded = outcomes.allSatisfy { $0.isSuccess }
             #expect(allSucceeded, "\(outcomes)")
             let counts = try rows("SELECT count(*), count(DISTINCT id) FROM t")
@@ -199,4 +202,12 @@ import Testing
         let shards = try rows("SELECT DISTINCT job FROM _kura_job_attempts ORDER BY job").compactMap { $0[0] }
         #expect(shards == ["j[0/3]", "j[1/3]", "j[2/3]"])
     }
+}
+
+/// Session outcomes collected from several threads.
+final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [SessionOutcome] = []
+    func append(_ o: SessionOutcome) { lock.withLock { items.append(o) } }
+    var all: [SessionOutcome] { lock.withLock { items } }
 }
