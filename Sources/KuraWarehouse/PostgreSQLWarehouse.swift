@@ -121,11 +121,11 @@ public final class PostgreSQLWarehouse: WarehouseStore {
                 }
                 try connection.query(
                     """
-                    INSERT INTO \(s).rejects (run_id, target, file, line, byte_offset, column_name, code, message, raw)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, decode($9, 'hex'))
+                    INSERT INTO \(s).rejects (run_id, target, file, line, byte_offset, column_name, code, message, raw, length)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, decode($9, 'hex'), $10)
                     """,
                     [runID, target, e.file, e.line.map { String($0) }, e.byteOffset.map { String($0) }, e.column,
-                     e.code.rawValue, e.message, raw])
+                     e.code.rawValue, e.message, raw, String(e.length ?? Int64(e.raw.count))])
             }
         }
     }
@@ -174,18 +174,19 @@ public final class PostgreSQLWarehouse: WarehouseStore {
     }
 
     public func rejects(runID: String) throws -> [RejectRecord] {
-        if try checkVersion() == 0 { return [] }
+        let version = try checkVersion()
+        if version == 0 { return [] }
         return try wrap("could not read the rejected records in \(schema).rejects") {
             try connection.query(
                 """
-                SELECT run_id, target, file, line, byte_offset, column_name, code, message, encode(raw, 'hex')
+                SELECT run_id, target, file, line, byte_offset, column_name, code, message, encode(raw, 'hex'), \(version >= 4 ? "length" : "NULL")
                 FROM \(s).rejects WHERE run_id = $1 ORDER BY recorded_at, ctid
                 """, [runID]
             ).rows.map { r in
                 RejectRecord(
                     runID: r[0] ?? "", target: r[1] ?? "", file: r[2] ?? "", line: r[3].flatMap { Int($0) },
                     byteOffset: r[4].flatMap { Int64($0) }, column: r[5], code: r[6] ?? "", message: r[7] ?? "",
-                    raw: Self.bytes(hex: r[8] ?? ""))
+                    raw: Self.bytes(hex: r[8] ?? ""), length: r[9].flatMap { Int64($0) })
             }
         }
     }
@@ -287,6 +288,7 @@ public final class PostgreSQLWarehouse: WarehouseStore {
                       PRIMARY KEY (job, session_time, attempt)
                     );
                     """),
+            WarehouseMigration(version: 4, sql: "ALTER TABLE \(s).rejects ADD COLUMN IF NOT EXISTS length bigint;"),
         ]
     }
 }

@@ -18,12 +18,16 @@ public struct RejectRecord: Equatable, Sendable {
     public var message: String
     /// The record's raw bytes (SQLite keeps them as text, so invalid UTF-8 comes back replaced).
     public var raw: [UInt8]
+    /// The record's whole length in bytes: `raw` is at most its first 64 KiB. (Records kept before the length was,
+    /// which kept their raw text whole, report `raw.count`.)
+    public var length: Int64
 
-    /// Creates a record.
+    /// Creates a record; `length` defaults to `raw.count`.
     public init(
         runID: String, target: String, file: String, line: Int?, byteOffset: Int64?, column: String?, code: String,
-        message: String, raw: [UInt8]
+        message: String, raw: [UInt8], length: Int64? = nil
     ) {
+        self.length = length ?? Int64(raw.count)
         self.runID = runID
         self.target = target
         self.file = file

@@ -10,7 +10,7 @@ import KuraSQLite
 ///   `mtime` (seconds since the epoch), `run_id`, and the task's four counts; the primary key is (`target_table`,
 ///   `path`, `run_id`).
 /// - `_kura_rejects`: rejected records: `run_id`, `target_table`, `file`, `line`, `byte_offset`, `column_name`,
-///   `reason` (the code), `message`, `raw` (text).
+///   `reason` (the code), `message`, `raw` (text, at most 64 KiB of the record), `length` (the record's bytes).
 /// - `_kura_meta`: `key` / `value` text pairs; `schema_version` holds the tables' version.
 /// - `_kura_job_attempts`: job history, one row per attempt: `job`, `session_time`, `attempt` (primary key
 ///   together), `status`, `started_at`, `finished_at` (ISO 8601 UTC text), `run_id`, `error`.
@@ -111,8 +111,8 @@ public final class SQLiteWarehouse: WarehouseStore {
         try migrate()
         let insert = try connection.prepare(
             """
-            INSERT INTO \(Self.rejectsTable) (run_id, target_table, file, line, byte_offset, column_name, reason, message, raw)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            INSERT INTO \(Self.rejectsTable) (run_id, target_table, file, line, byte_offset, column_name, reason, message, raw, length)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
         for e in rejects {
             try insert.bind(runID, at: 1)
@@ -124,6 +124,7 @@ public final class SQLiteWarehouse: WarehouseStore {
             try insert.bind(e.code.rawValue, at: 7)
             try insert.bind(e.message, at: 8)
             try insert.bind(e.rawText, at: 9)
+            try insert.bind(e.length ?? Int64(e.raw.count), at: 10)
             try insert.step()
             insert.reset()
         }
@@ -178,10 +179,11 @@ public final class SQLiteWarehouse: WarehouseStore {
     }
 
     public func rejects(runID: String) throws -> [RejectRecord] {
-        if try checkVersion() == 0 { return [] }
+        let version = try checkVersion()
+        if version == 0 { return [] }
         let stmt = try connection.prepare(
             """
-            SELECT run_id, target_table, file, line, byte_offset, column_name, reason, message, raw
+            SELECT run_id, target_table, file, line, byte_offset, column_name, reason, message, raw, \(version >= 4 ? "length" : "NULL")
             FROM \(Self.rejectsTable) WHERE run_id = ?1 ORDER BY rowid
             """)
         try stmt.bind(runID, at: 1)
@@ -193,7 +195,8 @@ public final class SQLiteWarehouse: WarehouseStore {
                     line: stmt.isNull(at: 3) ? nil : Int(stmt.int64(at: 3)),
                     byteOffset: stmt.isNull(at: 4) ? nil : stmt.int64(at: 4),
                     column: stmt.isNull(at: 5) ? nil : stmt.text(at: 5), code: stmt.text(at: 6),
-                    message: stmt.text(at: 7), raw: Array(stmt.text(at: 8).utf8)))
+                    message: stmt.text(at: 7), raw: Array(stmt.text(at: 8).utf8),
+                    length: stmt.isNull(at: 9) ? nil : stmt.int64(at: 9)))
         }
         return out
     }
@@ -283,6 +286,7 @@ public final class SQLiteWarehouse: WarehouseStore {
                   PRIMARY KEY (job, session_time, attempt)
                 );
                 """),
+        WarehouseMigration(version: 4, sql: "ALTER TABLE \(rejectsTable) ADD COLUMN length INTEGER;"),
     ]
 }
 

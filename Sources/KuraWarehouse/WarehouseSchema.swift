@@ -9,12 +9,13 @@ import KuraCore
 ///
 /// - Version 3: job history: one row per attempt of each session of each job (job, session time, attempt, status,
 ///   start and finish, run id, error).
+/// - Version 4: a rejected record's whole byte `length` (its raw text is a bounded prefix of it).
 ///
 /// A database at an older version is migrated in place, one step per version, in the run's transaction; a fresh
 /// database runs every step, so it ends at the current version. A database at a newer version is refused.
 public enum WarehouseSchema {
     /// The version of kura's tables this code reads and writes.
-    public static let currentVersion = 3
+    public static let currentVersion = 4
 
     /// The key of the version row in the meta table.
     public static let versionKey = "schema_version"
