@@ -19,6 +19,8 @@ public struct PluginContext: Sendable {
     public var isDryRun: Bool
     /// How many records parsers put in one page (default 4096; previews use small pages to stop early).
     public var pageRows: Int = 4096
+    /// The run's identifier, once a run has one (outputs name their connections after it; default nil).
+    public var runID: String? = nil
 
     public init(workingDirectory: String, sessionTime: Timestamp, logger: Logger, isDryRun: Bool = false) {
         self.workingDirectory = workingDirectory

@@ -74,7 +74,8 @@ public final class PGConnection {
     public static func isTransientConnectFailure(_ message: String) -> Bool {
         let m = message.lowercased()
         let permanent = ["authentication failed", "does not exist", "no password supplied", "invalid", "permission denied",
-                         "not permitted", "pg_hba.conf", "unsupported", "certificate"]
+                         "not permitted", "pg_hba.conf", "unsupported", "certificate", "unrecognized configuration parameter",
+                         "password authentication", "no pg_hba.conf entry"]
         if permanent.contains(where: m.contains) { return false }
         return true
     }

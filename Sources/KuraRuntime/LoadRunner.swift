@@ -76,7 +76,9 @@ public final class LoadRunner {
         let rejectsPath = rejectsPathOverride ?? plan.exec.rejectsPath
         let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)
         let counters = RunCounters()
-        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: planned, context: ctx)
+        var runContext = ctx
+        runContext.runID = runID
+        let session = try pipeline.output.begin(schema: pipeline.outputSchema, tasks: planned, context: runContext)
         var committed = false
         defer { if !committed { session.abort() } }
         // The ledger, when the output keeps one, decides which files are new: it commits with the data.

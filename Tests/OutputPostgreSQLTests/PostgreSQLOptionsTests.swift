@@ -25,12 +25,35 @@ struct PostgreSQLOptionsTests {
         #expect(settings.parameters.map(\.0) == ["fallback_application_name"])
     }
 
+    @Test func jdbcPropertiesAreMappedOrIgnoredAndNeverSentAsServerSettings() throws {
+        let o = try decode([
+            ("table", .scalar("t")),
+            ("options", .mapping([
+                ("loglevel", .scalar("2")), ("prepareThreshold", .scalar("0")), ("ApplicationName", .scalar("etl")),
+                ("connectTimeout", .scalar("9")), ("tcpKeepAlive", .scalar("true")), ("currentSchema", .scalar("analytics")),
+                ("socketTimeout", .scalar("30")), ("sslrootcert", .scalar("/etc/ca.pem")),
+            ])),
+        ])
+        let plugin = PostgreSQLOutputPlugin(options: o)
+        let s = plugin.connectionSettings(runID: "20240101T000000Z-abcd1234")
+        #expect(s["application_name"] == "etl", "the user's name wins over the run's")
+        #expect(s["connect_timeout"] == "9" && s["keepalives"] == "1" && s["tcp_user_timeout"] == "30000")
+        #expect(s["sslrootcert"] == "/etc/ca.pem")
+        #expect(s["options"] == "-c search_path=analytics")
+        #expect(!(s["options"] ?? "").contains("loglevel") && !(s["options"] ?? "").contains("prepareThreshold"))
+        let ignored = ConnectionProperties(o.options, libpqKeywords: PostgreSQLOutputPlugin.libpqKeywords).ignored
+        #expect(ignored == ["loglevel", "prepareThreshold"])
+        let named = PostgreSQLOutputPlugin(options: try decode([("table", .scalar("t"))])).connectionSettings(runID: "R1")
+        #expect(named["application_name"] == "kura R1")
+    }
+
     @Test func connectionOptionsBecomeLibpqSettings() throws {
         let o = try decode([
             ("table", .scalar("t")), ("host", .scalar("db.example")), ("port", .scalar("6543")), ("user", .scalar("u")),
             ("password", .scalar("pw")), ("database", .scalar("d")), ("ssl", .scalar("true")),
             ("connect_timeout", .scalar("7")),
-            ("options", .mapping([("application_name", .scalar("nightly")), ("statement_timeout", .scalar("5 min"))])),
+            ("options", .mapping([("application_name", .scalar("nightly"))])),
+            ("server_settings", .mapping([("statement_timeout", .scalar("5 min"))])),
         ])
         let s = PostgreSQLOutputPlugin(options: o).connectionSettings()
         #expect(s["host"] == "db.example" && s["port"] == "6543" && s["dbname"] == "d" && s["user"] == "u")

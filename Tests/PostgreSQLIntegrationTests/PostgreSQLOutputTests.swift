@@ -340,6 +340,7 @@ struct PostgreSQLOutputIntegrationTests {
         }
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(error?.message.contains("another run is loading into \"public\".\"\(table)\"") == true)
+        #expect(error?.message.contains("(server process ") == true && error?.message.contains("'kura'") == true, "\(error?.message ?? "")")
 
         // With lock_wait_seconds the second run waits until the first one ends.
         let release = Thread {

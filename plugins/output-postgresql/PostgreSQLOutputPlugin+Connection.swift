@@ -8,7 +8,13 @@ extension PostgreSQLOutputPlugin {
     /// Starts a run's session, retrying a refused or lost connection up to `retry_limit` times, waiting `retry_wait`
     /// milliseconds before the first retry and twice as long before each next one (at most 60 s).
     func startSession(schema: Schema, context: PluginContext) throws -> PostgreSQLOutputSession {
-        let settings = connectionSettings()
+        let settings = connectionSettings(runID: context.runID)
+        let ignored = ConnectionProperties(options.options, libpqKeywords: Self.libpqKeywords).ignored
+        if !ignored.isEmpty {
+            context.logger.info(
+                "PostgreSQL output: options \(ignored.joined(separator: ", ")) are JDBC driver properties with no libpq meaning; "
+                    + "they do not apply (server settings go under server_settings)")
+        }
         var wait = Double(options.retryWait) / 1000
         var attempt = 0
         while true {
@@ -27,8 +33,9 @@ extension PostgreSQLOutputPlugin {
     }
 
     /// The libpq settings for the options: only what the user set, so libpq's environment variables, `~/.pgpass`
-    /// and service files supply the rest.
-    func connectionSettings() -> PGConnectionSettings {
+    /// and service files supply the rest. With `runID` the connections are named `kura <run id>`
+    /// (`application_name`, unless the options name them), so a lock's holder can be told apart.
+    func connectionSettings(runID: String? = nil) -> PGConnectionSettings {
         var p: [(String, String)] = [("fallback_application_name", "kura")]
         var secrets: [String] = []
         if let url = options.url {
@@ -50,30 +57,30 @@ extension PostgreSQLOutputPlugin {
         case nil: break
         }
         if let t = options.connectTimeout { p.append(("connect_timeout", String(t))) }
-        let keywords = Self.libpqKeywords
-        var serverSettings: [String] = []
-        for (key, value) in options.options.sorted(by: { $0.key < $1.key }) {
-            if keywords.contains(key) {
-                p.append((key, value))
-                if key == "password" { secrets.append(value) }
+        if let runID { p.append(("application_name", "kura \(runID)")) }
+        let mapped = ConnectionProperties(options.options, libpqKeywords: Self.libpqKeywords)
+        p += mapped.parameters
+        secrets += mapped.parameters.filter { $0.0 == "password" }.map(\.1)
+        let server = (mapped.serverSettings + options.serverSettings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            .map { "-c \($0.0)=" + Self.escapedOption($0.1) }
+        if !server.isEmpty {
+            if let i = p.lastIndex(where: { $0.0 == "options" }) {
+                p[i].1 += " " + server.joined(separator: " ")
             } else {
-                // A server setting: `-c key=value`, with spaces and backslashes escaped for libpq's `options`.
-                var escaped = ""
-                for ch in value {
-                    if ch == " " || ch == "\\" { escaped.append("\\") }
-                    escaped.append(ch)
-                }
-                serverSettings.append("-c \(key)=\(escaped)")
-            }
-        }
-        if !serverSettings.isEmpty {
-            if let i = p.firstIndex(where: { $0.0 == "options" }) {
-                p[i].1 += " " + serverSettings.joined(separator: " ")
-            } else {
-                p.append(("options", serverSettings.joined(separator: " ")))
+                p.append(("options", server.joined(separator: " ")))
             }
         }
         return PGConnectionSettings(parameters: p, secrets: secrets)
+    }
+
+    /// `value` for libpq's `options`, with spaces and backslashes escaped.
+    static func escapedOption(_ value: String) -> String {
+        var escaped = ""
+        for ch in value {
+            if ch == " " || ch == "\\" { escaped.append("\\") }
+            escaped.append(ch)
+        }
+        return escaped
     }
 
     /// The connection keywords this libpq knows.

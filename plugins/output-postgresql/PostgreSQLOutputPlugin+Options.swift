@@ -142,10 +142,15 @@ extension PostgreSQLOutputPlugin {
         /// TLS: `true`/`enable` → sslmode `require`, `verify` → `verify-full`, `false`/`disable` → `disable`
         /// (default: not set, so libpq's `PGSSLMODE` or its default `prefer` applies).
         public var ssl: SSLSetting?
-        /// More connection settings: libpq keywords (such as `application_name`, `sslrootcert`, `target_session_attrs`)
-        /// are passed as they are; any other key is a server setting sent as `-c key=value`, such as
-        /// `statement_timeout: 0` (default: none).
+        /// Connection properties, as Embulk's JDBC configs write them: libpq keywords (such as `sslrootcert`,
+        /// `target_session_attrs`) pass as they are; JDBC properties with a libpq meaning are mapped
+        /// (`ApplicationName`, `connectTimeout`/`loginTimeout`, `tcpKeepAlive`, `ssl`, `currentSchema`,
+        /// `socketTimeout`); driver-only ones (`loglevel`, `prepareThreshold`, …) are accepted and ignored with one
+        /// notice. Nothing here is sent as a server setting (default: none).
         public var options: [String: String]
+        /// Server settings for the run's sessions, sent as `-c key=value`, such as `statement_timeout: 0`
+        /// (default: none).
+        public var serverSettings: [String: String]
         /// Seconds to wait for a connection (default: libpq's, i.e. `PGCONNECT_TIMEOUT` or no limit).
         public var connectTimeout: Int?
         /// The target table; any text is a valid name, because it is always quoted (required).
@@ -187,6 +192,7 @@ extension PostgreSQLOutputPlugin {
 
         enum CodingKeys: String, CodingKey {
             case host, port, user, password, database, url, schema, ssl, options
+            case serverSettings = "server_settings"
             case connectTimeout = "connect_timeout"
             case table, mode
             case mergeKeys = "merge_keys"
@@ -210,6 +216,7 @@ extension PostgreSQLOutputPlugin {
             self.table = table
             schema = "public"
             options = [:]
+            serverSettings = [:]
             mode = .insert
             columnOptions = [:]
             defaultTimezone = "UTC"
@@ -231,6 +238,7 @@ extension PostgreSQLOutputPlugin {
             schema = try c.decodeIfPresent(String.self, forKey: .schema) ?? "public"
             ssl = try Self.decodeSSL(c)
             options = try c.decodeIfPresent([String: String].self, forKey: .options) ?? [:]
+            serverSettings = try c.decodeIfPresent([String: String].self, forKey: .serverSettings) ?? [:]
             connectTimeout = try c.decodeIfPresent(Int.self, forKey: .connectTimeout)
             table = try c.decode(String.self, forKey: .table)
             mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? .insert
@@ -299,7 +307,7 @@ extension PostgreSQLOutputPlugin {
             if ZoneRule(name: defaultTimezone) == nil {
                 throw fail(.defaultTimezone, "'\(defaultTimezone)' is not a time zone", "use UTC, +09:00 or Asia/Tokyo")
             }
-            for key in options.keys where !key.utf8.allSatisfy({ isWordByte($0) || $0 == UInt8(ascii: ".") }) || key.isEmpty {
+            for key in Array(options.keys) + Array(serverSettings.keys) where !key.utf8.allSatisfy({ isWordByte($0) || $0 == UInt8(ascii: ".") }) || key.isEmpty {
                 throw fail(.options, "'\(key)' is not a connection or server setting name", "use letters, digits, '_' and '.'")
             }
             if let keys = mergeKeys {

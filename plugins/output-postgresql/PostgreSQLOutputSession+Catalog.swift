@@ -43,17 +43,36 @@ extension PostgreSQLOutputSession {
             let got = try db.query("SELECT pg_try_advisory_xact_lock(\(lockClass), hashtext($1))", [target])
             if got.rows.first?.first == "t" { return }
             if !told && waitSeconds > 0 {
-                logger.info("another run is loading into \(target); waiting up to \(Int(waitSeconds)) s for it (lock_wait_seconds)")
+                logger.info(
+                    "another run is loading into \(target) (\(lockHolder(db, target: target))); waiting up to \(Int(waitSeconds)) s for it (lock_wait_seconds)")
                 told = true
             }
             if Date() >= deadline {
                 let waited = waitSeconds > 0 ? " for \(waitSeconds) s" : ""
                 throw SystemError(
-                    "another run is loading into \(target) (it holds kura's lock on that table; waited\(waited.isEmpty ? " not at all" : waited)); "
+                    "another run is loading into \(target) (\(lockHolder(db, target: target)) holds kura's lock on that table; waited\(waited.isEmpty ? " not at all" : waited)); "
                         + "wait for it to finish, or set lock_wait_seconds to wait for it")
             }
             Thread.sleep(forTimeInterval: min(0.2, max(0.01, deadline.timeIntervalSinceNow)))
         }
+    }
+
+    /// Who holds kura's lock on `target`: the server process, its `application_name` (kura names its connections
+    /// `kura <run id>`) and since when its transaction runs; "a session" when the server does not say.
+    static func lockHolder(_ db: PGConnection, target: String) -> String {
+        let rows = try? db.query(
+            """
+            SELECT a.pid, coalesce(a.application_name, ''),
+              coalesce(to_char(a.xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '')
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1
+              AND l.objid::bigint = (hashtext($2)::bigint & 4294967295)
+            LIMIT 1
+            """, [String(lockClass), target])
+        guard let r = rows?.rows.first, let pid = r[0] else { return "a session" }
+        let name = (r[1] ?? "").isEmpty ? "" : " '\(r[1]!)'"
+        let since = (r[2] ?? "").isEmpty ? "" : ", in a transaction since \(r[2]!)"
+        return "server process \(pid)\(name)\(since)"
     }
 
     /// An existing relation: its kind and columns, primary key and unique keys.
