@@ -39,4 +39,25 @@ extension CLITests {
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("shard"))
     }
+
+    @Test func checkTriesAnUnreachableServerOnceAndFailsInSeconds() throws {
+        let dir = TempDir()
+        dir.write("data/a.csv", "1,a\n")
+        dir.write("pg.yml", Self.config.replacingOccurrences(of: """
+              type: sqlite
+              path: w.db
+              table: t
+            """, with: """
+              type: postgresql
+              host: 127.0.0.1
+              port: 1
+              database: nope
+              table: t
+            """))
+        let started = Date()
+        let check = try kura(["check", "pg.yml"], in: dir.path)
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("could not connect") && !check.stderr.contains("retrying"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
 }

@@ -6,9 +6,13 @@ import KuraLibPQ
 /// Connecting: the libpq settings from the options, and the retry of a run's first connection.
 extension PostgreSQLOutputPlugin {
     /// Starts a run's session, retrying a refused or lost connection up to `retry_limit` times, waiting `retry_wait`
-    /// milliseconds before the first retry and twice as long before each next one (at most 60 s).
+    /// milliseconds before the first retry and twice as long before each next one (at most 60 s); a dry run
+    /// (`kura check`) tries once.
     func startSession(schema: Schema, context: PluginContext) throws -> PostgreSQLOutputSession {
-        let settings = connectionSettings(runID: context.runID)
+        var settings = connectionSettings(runID: context.runID)
+        // `kura check` and other dry runs try once, with a short connect timeout unless one is set.
+        let retryLimit = context.isDryRun ? 0 : options.retryLimit
+        if context.isDryRun && settings["connect_timeout"] == nil { settings.parameters.append(("connect_timeout", "5")) }
         let ignored = ConnectionProperties(options.options, libpqKeywords: Self.libpqKeywords).ignored
         if !ignored.isEmpty {
             context.logger.info(
@@ -20,10 +24,10 @@ extension PostgreSQLOutputPlugin {
         while true {
             do {
                 return try PostgreSQLOutputSession(plugin: self, schema: schema, settings: settings, context: context)
-            } catch let error as PGError where error.isRetryable && attempt < options.retryLimit {
+            } catch let error as PGError where error.isRetryable && attempt < retryLimit {
                 attempt += 1
                 context.logger.warn(
-                    "PostgreSQL output: \(error) — retrying (\(attempt) of \(options.retryLimit)) in \(String(format: "%.1f", wait)) s")
+                    "PostgreSQL output: \(error) — retrying (\(attempt) of \(retryLimit)) in \(String(format: "%.1f", wait)) s")
                 Thread.sleep(forTimeInterval: wait)
                 wait = min(wait * 2, 60)
             } catch let error as PGError {
