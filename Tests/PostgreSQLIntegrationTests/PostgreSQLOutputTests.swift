@@ -330,6 +330,19 @@ struct PostgreSQLOutputIntegrationTests {
         #expect(try rows("SELECT path FROM kura.files WHERE target = $1", [target]) == [["/d/e.csv"]])
     }
 
+    @Test(.enabled(if: pg)) func stagingTablesOfKilledRunsAreSweptByTheNextRunOnTheTarget() throws {
+        let table = uniqueName("sweep")
+        let db = try TestServer.current!.connect()
+        for name in ["\(table)_kura_deadbeef_0", "\(table)_kura_deadbeef_new", "\(table)x_kura_deadbeef_0"] {
+            try db.execute("CREATE UNLOGGED TABLE \(quoteIdentifier(name)) (id bigint)")
+        }
+        let session = try makePlugin([("table", .scalar(table))]).begin(schema: schema, tasks: [], context: testContext())
+        try session.commit(CommitReport(tasks: [], counts: [], total: RowCounts()))
+        let left = try rows("SELECT relname FROM pg_class WHERE relname LIKE $1 ORDER BY relname", [table + "%kura%"]).compactMap { $0[0] }
+        #expect(left == ["\(table)x_kura_deadbeef_0"], "only another target's look-alike is left")
+        _ = try? db.execute("DROP TABLE IF EXISTS \(quoteIdentifier(table + "x_kura_deadbeef_0")), \(quoteIdentifier(table))")
+    }
+
     @Test(.enabled(if: pg)) func advisoryLockKeepsOneWriterPerTarget() throws {
         let table = uniqueName("lock")
         let first = try makePlugin([("table", .scalar(table))]).begin(schema: schema, tasks: [], context: testContext())

@@ -57,6 +57,30 @@ extension PostgreSQLOutputSession {
         }
     }
 
+    /// Drops the staging tables that killed runs left beside `table` (`<table>_kura_<session>_<task>` and
+    /// `…_new`), other than this run's (`keeping`). Called while this run holds the target's lock, so no other run
+    /// on the target can be using them; the drops commit with the run.
+    static func sweepStaging(_ db: PGConnection, schema: String, table: String, keeping tag: String, logger: Logger) throws {
+        let rows = try db.query(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind IN ('r', 'u', 'p') AND c.relname ~ '_kura_[0-9a-f]{8}_([0-9]+|new)$'
+            """, [schema]).rows.compactMap { $0.first ?? nil }
+        var swept: [String] = []
+        for name in rows {
+            guard let at = name.range(of: "_kura_", options: .backwards) else { continue }
+            let base = String(name[..<at.lowerBound])
+            let suffix = name[at.lowerBound...]
+            let truncated = table.hasPrefix(base) && base.utf8.count + suffix.utf8.count >= PostgreSQLOutputPlugin.maxIdentifierBytes - 1
+            guard base == table || truncated, !suffix.hasPrefix("_kura_\(tag)_") else { continue }
+            try db.execute("DROP TABLE IF EXISTS \(quoteIdentifier(schema)).\(quoteIdentifier(name))")
+            swept.append(name)
+        }
+        if !swept.isEmpty {
+            logger.info("dropped \(swept.count) staging table(s) that killed runs left beside \(table): \(swept.joined(separator: ", "))")
+        }
+    }
+
     /// Who holds kura's lock on `target`: the server process, its `application_name` (kura names its connections
     /// `kura <run id>`) and since when its transaction runs; "a session" when the server does not say.
     static func lockHolder(_ db: PGConnection, target: String) -> String {

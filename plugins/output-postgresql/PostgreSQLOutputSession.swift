@@ -15,7 +15,7 @@ import KuraWarehouse
 /// Staging tables are created when a task opens (on the task's connection, before its first row), so tasks the
 /// ledger skips cost nothing. They are `UNLOGGED` and declared with the target's column types, so the encoding chosen
 /// for the target fits them too. A run that is killed leaves its staging tables behind; they are named
-/// `<table>_kura_<session>_<task>` and can be dropped by hand.
+/// `<table>_kura_<session>_<task>`; the next run on the target drops them (`sweepStaging`).
 ///
 /// In the direct modes a task that fails after some of its rows went into the shared COPY cannot take them back;
 /// the run then refuses to commit (its `abort` still rolls everything back).
@@ -75,7 +75,10 @@ public final class PostgreSQLOutputSession: LedgerOutputSession {
         try db.execute(isDryRun ? "BEGIN READ ONLY" : "BEGIN")
         do {
             let begin = Begin(plugin: plugin, schema: schema, db: db, tag: tag, logger: context.logger, isDryRun: isDryRun)
-            if !isDryRun { try Self.lockTarget(db, target: target, waitSeconds: options.lockWaitSeconds, logger: context.logger) }
+            if !isDryRun {
+                try Self.lockTarget(db, target: target, waitSeconds: options.lockWaitSeconds, logger: context.logger)
+                try Self.sweepStaging(db, schema: options.schema, table: options.table, keeping: tag, logger: context.logger)
+            }
             // A warehouse newer than this kura is refused before anything is written.
             try PostgreSQLWarehouse(connection: db).checkVersion()
             let prepared = try begin.prepareTarget()
@@ -301,7 +304,7 @@ public final class PostgreSQLOutputSession: LedgerOutputSession {
         if connection == nil { connection = try? PGConnection(settings: settings, logger: context.logger) }
         guard let connection else {
             context.logger.error(
-                "PostgreSQL output: could not reconnect to drop the staging tables \(tables.joined(separator: ", ")); drop them by hand")
+                "PostgreSQL output: could not reconnect to drop the staging tables \(tables.joined(separator: ", ")); the next run on the target drops them")
             return
         }
         // A task still copying holds a lock on its table: do not wait for it for ever.
