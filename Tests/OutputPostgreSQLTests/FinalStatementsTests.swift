@@ -16,12 +16,24 @@ import Testing
     func statements(
         _ mode: PostgreSQLOutputPlugin.Mode, loadTable: String = target, mergeKeys: [String] = [],
         mergeRule: [String]? = nil, beforeLoad: String? = nil, afterLoad: String? = nil, targetExisted: Bool = true,
-        directMergeTable: String? = nil
+        directMergeTable: String? = nil, mergeByUniqueIndex: Bool = true
     ) -> FinalStatements {
         FinalStatements(
             mode: mode, target: Self.target, loadTable: loadTable, table: "We\"ird Tbl", columns: Self.columns,
             mergeKeys: mergeKeys, mergeRule: mergeRule, beforeLoad: beforeLoad, afterLoad: afterLoad,
-            targetExisted: targetExisted, directMergeTable: directMergeTable)
+            targetExisted: targetExisted, directMergeTable: directMergeTable, mergeByUniqueIndex: mergeByUniqueIndex)
+    }
+
+    @Test func mergeWithoutAUniqueIndex() {
+        let s = statements(.merge, mergeKeys: ["id", "MixedCase"], mergeByUniqueIndex: false)
+        let last = #"(SELECT DISTINCT ON ("id", "MixedCase") "id", """; DROP TABLE t; --", "Ünïcode 列", "MixedCase" FROM "Sch ema"."We""ird Tbl_kura_0000abcd_0" ORDER BY "id", "MixedCase", ctid DESC) AS s"#
+        #expect(s.steps(sources: [Self.sources[0]]) == [
+            .move("UPDATE \(Self.target) AS t SET " + #""""; DROP TABLE t; --" = s."""; DROP TABLE t; --", "Ünïcode 列" = s."Ünïcode 列""# + "\nFROM \(last)\nWHERE " + #"t."id" = s."id" AND t."MixedCase" = s."MixedCase""#),
+            .move("INSERT INTO \(Self.target) (\(Self.list))\nSELECT " + #"s."id", s."""; DROP TABLE t; --", s."Ünïcode 列", s."MixedCase""# + " FROM \(last)\nWHERE NOT EXISTS (SELECT 1 FROM \(Self.target) AS t WHERE " + #"t."id" = s."id" AND t."MixedCase" = s."MixedCase")"#),
+        ])
+        let ruled = statements(.merge, mergeKeys: ["id"], mergeRule: ["\"MixedCase\" = T.\"MixedCase\" + S.\"MixedCase\"", "note = 'S.x'"], mergeByUniqueIndex: false)
+        guard case .move(let update)? = ruled.steps(sources: [Self.sources[0]]).first else { Issue.record("no update"); return }
+        #expect(update.hasPrefix(#"UPDATE "Sch ema"."We""ird Tbl" AS t SET "MixedCase" = t."MixedCase" + s."MixedCase", note = 'S.x'"#))
     }
 
     @Test func insert() {

@@ -156,10 +156,27 @@ struct PostgreSQLOutputIntegrationTests {
         let plugin = try makePlugin([("table", .scalar(table)), ("mode", .scalar("merge"))])
         let error = #expect(throws: ConfigError.self) { try load(plugin, schema, [[page([(1, "a", 1)])]]) }
         #expect(error?.message.contains("no primary key") == true)
-        let plugin2 = try makePlugin([("table", .scalar(table)), ("mode", .scalar("merge")), ("merge_keys", list(["id"]))])
-        let error2 = #expect(throws: ConfigError.self) { try load(plugin2, schema, [[page([(1, "a", 1)])]]) }
-        #expect(error2?.message.contains("no unique index") == true)
-        #expect(error2?.fix?.contains("CREATE UNIQUE INDEX") == true)
+    }
+
+    /// As Embulk merges: with merge_keys and no unique index, matching rows are updated and the rest inserted; when the
+    /// loaded rows repeat a key, the last one wins; a merge rule is honoured.
+    @Test(.enabled(if: pg), arguments: ["merge", "merge_direct"])
+    func mergeWithoutAUniqueIndexUpdatesMatchesAndInsertsTheRest(mode: String) throws {
+        let table = uniqueName("merge_noindex")
+        let db = try TestServer.current!.connect()
+        try db.execute("CREATE TABLE \(table) (id bigint, name text, score double precision)")
+        try db.execute("INSERT INTO \(table) VALUES (1, 'a', 10), (2, 'b', 20)")
+        let plugin = try makePlugin([("table", .scalar(table)), ("mode", .scalar(mode)), ("merge_keys", list(["id"]))])
+        try load(plugin, schema, [[page([(1, "a1", 11), (3, "c", 30), (3, "c2", 31)])]])
+        #expect(try rows("SELECT id, name, score FROM \(table) ORDER BY id") == [["1", "a1", "11"], ["2", "b", "20"], ["3", "c2", "31"]])
+        let ruled = try makePlugin([
+            ("table", .scalar(table)), ("mode", .scalar(mode)), ("merge_keys", list(["id"])),
+            ("merge_rule", list(["score = T.score + S.score"])),
+        ])
+        try load(ruled, schema, [[page([(2, "ignored", 5), (4, "d", 40)])]])
+        #expect(try rows("SELECT id, name, score FROM \(table) ORDER BY id") == [
+            ["1", "a1", "11"], ["2", "b", "25"], ["3", "c2", "31"], ["4", "d", "40"],
+        ])
     }
 
     // MARK: - Types

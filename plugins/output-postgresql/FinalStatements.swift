@@ -7,8 +7,10 @@ import KuraLibPQ
 /// - `insert`, `truncate_insert`, `replace`: one `INSERT INTO … SELECT` per staging table (after `TRUNCATE` for
 ///   `truncate_insert`); `replace` then drops the old target and renames the new table to the target's name.
 /// - `insert_direct`: nothing to move (the rows went straight into the target).
-/// - `merge`, `merge_direct`: one `INSERT … ON CONFLICT` per staging table (for `merge_direct`, from the temporary
-///   table the COPY filled).
+/// - `merge`, `merge_direct`: per staging table (for `merge_direct`, the temporary table the COPY filled), one
+///   `INSERT … ON CONFLICT` when the target has a unique index on the merge keys; else, as Embulk does, an `UPDATE`
+///   of the rows whose keys match and an `INSERT` of the rest. Either way, when the loaded rows repeat a key the last
+///   one wins.
 ///
 /// `before_load` runs first in the staging modes (the direct modes ran it at begin); `after_load` runs last.
 struct FinalStatements: Equatable {
@@ -45,6 +47,8 @@ struct FinalStatements: Equatable {
     var targetExisted: Bool
     /// The temporary table of `merge_direct`, quoted, or `nil`.
     var directMergeTable: String?
+    /// Whether the target has a unique index on the merge keys, so `ON CONFLICT` can merge (default true).
+    var mergeByUniqueIndex = true
 
     /// The steps that finish the load from `sources` (the staging tables of the tasks that did not abort, in task
     /// order), before `COMMIT`.
@@ -61,7 +65,13 @@ struct FinalStatements: Equatable {
         case .insertDirect:
             break
         case .merge, .mergeDirect:
-            for source in directMergeTable.map({ [$0] }) ?? sources { steps.append(.move(mergeSQL(from: source))) }
+            for source in directMergeTable.map({ [$0] }) ?? sources {
+                if mergeByUniqueIndex {
+                    steps.append(.move(mergeSQL(from: source)))
+                } else {
+                    steps += mergeWithoutIndexSQL(from: source).map { .move($0) }
+                }
+            }
         }
         if mode == .replace {
             if targetExisted { steps.append(.execute("DROP TABLE \(target)")) }
@@ -93,6 +103,63 @@ struct FinalStatements: Equatable {
             SELECT DISTINCT ON (\(keys)) \(list) FROM \(source) ORDER BY \(keys), ctid DESC
             ON CONFLICT (\(keys)) \(action)
             """
+    }
+}
+
+extension FinalStatements {
+    /// The last row of each key in `source`, as a subquery aliased `s`.
+    func lastRows(_ source: String) -> String {
+        let keys = mergeKeys.map(quoteIdentifier).joined(separator: ", ")
+        return "(SELECT DISTINCT ON (\(keys)) \(columnList) FROM \(source) ORDER BY \(keys), ctid DESC) AS s"
+    }
+
+    /// An `UPDATE` of the target's rows whose keys match a row of `source` (the last one of its key), then an
+    /// `INSERT` of `source`'s other keys: a merge that needs no unique index. A key that is null matches nothing.
+    func mergeWithoutIndexSQL(from source: String) -> [String] {
+        let q = quoteIdentifier
+        let match = mergeKeys.map { "t.\(q($0)) = s.\(q($0))" }.joined(separator: " AND ")
+        let assignments = mergeRule.map { $0.joined(separator: ", ") }
+            ?? columns.filter { !mergeKeys.contains($0) }.map { "\(q($0)) = s.\(q($0))" }.joined(separator: ", ")
+        var out: [String] = []
+        if !assignments.isEmpty {
+            out.append("""
+                UPDATE \(loadTable) AS t SET \(Self.lowercasingAliases(assignments))
+                FROM \(lastRows(source))
+                WHERE \(match)
+                """)
+        }
+        out.append("""
+            INSERT INTO \(loadTable) (\(columnList))
+            SELECT \(columns.map { "s.\(q($0))" }.joined(separator: ", ")) FROM \(lastRows(source))
+            WHERE NOT EXISTS (SELECT 1 FROM \(loadTable) AS t WHERE \(match))
+            """)
+        return out
+    }
+
+    /// A merge rule's `S.` and `T.` references (Embulk's) as the lower-case aliases `s.` and `t.` of the statements
+    /// above; quoted text and identifiers are left alone.
+    static func lowercasingAliases(_ rule: String) -> String {
+        var out = ""
+        var quote: Character? = nil
+        var previous: Character? = nil
+        let chars = Array(rule)
+        for (i, c) in chars.enumerated() {
+            if let q = quote {
+                out.append(c)
+                if c == q { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+                out.append(c)
+            } else if (c == "S" || c == "T"), i + 1 < chars.count, chars[i + 1] == ".",
+                previous.map({ !($0.isLetter || $0.isNumber || $0 == "_") }) ?? true
+            {
+                out.append(c == "S" ? "s" : "t")
+            } else {
+                out.append(c)
+            }
+            previous = c
+        }
+        return out
     }
 }
 

@@ -132,14 +132,14 @@ extension PostgreSQLOutputSession {
                     + "the server convert the text, or use mode: replace")
         }
 
-        /// The merge keys: the option, else the target's primary key; `ON CONFLICT` needs a unique index on them.
+        /// The merge keys: the option, else the target's primary key.
         func mergeKeys(existing: TableDescription?) throws -> [String] {
             guard options.mode.isMerge, let existing else { return options.mergeKeys ?? [] }
             let keys = options.mergeKeys ?? existing.primaryKey
             if keys.isEmpty {
                 throw plugin.config.error(
                     "merge_keys", "table \(target) has no primary key, so a merge does not know which rows match",
-                    fix: "set merge_keys to the columns that identify a row (they need a unique index)")
+                    fix: "set merge_keys to the columns that identify a row")
             }
             for key in keys where schema.index(of: key) == nil {
                 throw plugin.config.error(
@@ -147,10 +147,9 @@ extension PostgreSQLOutputSession {
                     fix: "load that column too, or set merge_keys to columns of the records")
             }
             if !existing.uniqueKeys.contains(Set(keys)) {
-                throw plugin.config.error(
-                    "merge_keys",
-                    "table \(target) has no unique index on (\(keys.joined(separator: ", "))), which a merge needs",
-                    fix: "create one: CREATE UNIQUE INDEX ON \(target) (\(keys.map(quoteIdentifier).joined(separator: ", ")))")
+                logger.info(
+                    "PostgreSQL output: \(target) has no unique index on (\(keys.joined(separator: ", "))); merging with an UPDATE "
+                        + "of the matching rows and an INSERT of the rest")
             }
             return keys
         }

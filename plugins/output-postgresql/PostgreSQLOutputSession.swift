@@ -87,11 +87,13 @@ public final class PostgreSQLOutputSession: LedgerOutputSession {
             encoders = encoding.encoders
             columnTypes = encoding.declaredTypes
             usesBinaryCopy = encoding.usesBinaryCopy
+            let keys = try begin.mergeKeys(existing: prepared.existing)
             finalStatements = FinalStatements(
                 mode: options.mode, target: target, loadTable: loadTable, table: options.table, columns: schema.names,
-                mergeKeys: try begin.mergeKeys(existing: prepared.existing), mergeRule: options.mergeRule,
+                mergeKeys: keys, mergeRule: options.mergeRule,
                 beforeLoad: options.beforeLoad, afterLoad: options.afterLoad, targetExisted: prepared.targetExisted,
-                directMergeTable: try begin.createDirectMergeTable(declaredTypes: encoding.declaredTypes))
+                directMergeTable: try begin.createDirectMergeTable(declaredTypes: encoding.declaredTypes),
+                mergeByUniqueIndex: prepared.existing.map { $0.uniqueKeys.contains(Set(keys)) } ?? true)
             if options.mode.isDirect && !isDryRun, let sql = options.beforeLoad {
                 try db.execute(sql)
             }
