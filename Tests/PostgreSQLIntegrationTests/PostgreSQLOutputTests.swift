@@ -457,10 +457,30 @@ struct PostgreSQLOutputIntegrationTests {
         #expect(logs.all.contains("PostgreSQL WARNING: bye"))
     }
 
+    /// `insert` with one task copies straight into the target, inside the run's transaction, and still records its mode.
+    @Test(.enabled(if: pg)) func insertWithOneTaskCopiesOnceAndRecordsInsert() throws {
+        let table = uniqueName("insert_one")
+        let plugin = try makePlugin([("table", .scalar(table))])
+        let session = try plugin.begin(schema: schema, tasks: [InputTask(name: "/d/one.csv")], context: testContext())
+        let writer = try session.openTask(0)
+        #expect(writer is DirectTaskWriter)
+        try writer.add(page([(1, "a", 1), (2, "b", 2)]))
+        try writer.finish()
+        #expect(try rows("SELECT count(*) FROM pg_class WHERE relname = $1", [table]) == [["0"]] || rows("SELECT count(*) FROM \(table)") == [["0"]],
+            "nothing is visible before commit")
+        let ledger = try #require(session as? LedgerOutputSession)
+        try ledger.recordRun(id: "one-\(table)", configHash: "h", counts: RowCounts(read: 2, loaded: 2), tasks: [InputTask(name: "/d/one.csv")],
+            taskCounts: [RowCounts(read: 2, loaded: 2)])
+        try session.commit(CommitReport(tasks: [InputTask(name: "/d/one.csv")], counts: [RowCounts(read: 2, loaded: 2)], total: RowCounts(read: 2, loaded: 2)))
+        #expect(try rows("SELECT count(*) FROM \(table)") == [["2"]])
+        #expect(try rows("SELECT mode FROM kura.runs WHERE run_id = $1", ["one-\(table)"]) == [["insert"]])
+    }
+
     @Test(.enabled(if: pg)) func serverDyingMidCopyFailsCleanly() throws {
         let table = uniqueName("killed")
         let plugin = try makePlugin([("table", .scalar(table))])
-        let session = try plugin.begin(schema: schema, tasks: [InputTask(name: "a")], context: testContext())
+        // Two tasks, so the rows go through a staging table (one task loads straight into the target).
+        let session = try plugin.begin(schema: schema, tasks: [InputTask(name: "a"), InputTask(name: "b")], context: testContext())
         let writer = try session.openTask(0) as! StagingTaskWriter
         try writer.add(page([(1, "a", 1)]))
         let pid = writer.connection!.backendPID

@@ -44,17 +44,36 @@ public final class PostgreSQLOutputPlugin: OutputPlugin {
     public let options: Options
     /// The config section, for locating errors.
     let config: PluginConfig
+    /// The mode the run record names: the configured one, when a run loads by another (default: the options').
+    var recordedMode: String
 
     /// Creates the plugin from its config section.
     public init(config: PluginConfig, context: PluginContext) throws {
         self.options = try config.decode(Options.self)
         self.config = config
+        self.recordedMode = options.mode.rawValue
     }
 
     /// Creates the plugin from options directly; errors are located at `out`.
     public init(options: Options) {
         self.options = options
         self.config = PluginConfig(node: .mapping([]), path: "out")
+        self.recordedMode = options.mode.rawValue
+    }
+
+    /// This plugin with `mode`, keeping its config and the mode the run record names.
+    func loading(by mode: Mode) -> PostgreSQLOutputPlugin {
+        var o = options
+        o.mode = mode
+        let p = PostgreSQLOutputPlugin(options: o, config: config)
+        p.recordedMode = recordedMode
+        return p
+    }
+
+    init(options: Options, config: PluginConfig) {
+        self.options = options
+        self.config = config
+        self.recordedMode = options.mode.rawValue
     }
 
     /// The longest identifier PostgreSQL keeps (NAMEDATALEN − 1 bytes); longer ones would be cut silently.
@@ -64,8 +83,13 @@ public final class PostgreSQLOutputPlugin: OutputPlugin {
         try check(schema)
     }
 
+    /// Starts a run. `insert` with at most one task loads as `insert_direct` does — one COPY straight into the target
+    /// inside the run's transaction, just as atomic — since staging one stream would only copy the rows twice.
     public func begin(schema: Schema, tasks: [InputTask], context: PluginContext) throws -> OutputSession {
         try check(schema)
+        if options.mode == .insert && tasks.count <= 1 {
+            return try loading(by: .insertDirect).startSession(schema: schema, context: context)
+        }
         return try startSession(schema: schema, context: context)
     }
 

@@ -18,7 +18,7 @@ extension PostgreSQLOutputSession {
         defer { lock.unlock() }
         guard let db = try connectionForLedger() else { return }
         try warehouse(db).recordRun(
-            id: id, configHash: configHash, target: target, mode: options.mode.rawValue,
+            id: id, configHash: configHash, target: target, mode: plugin.recordedMode,
             sessionTime: context.sessionTime, counts: counts, tasks: tasks, taskCounts: taskCounts,
             replacingLedger: replacesTarget)
     }
