@@ -369,3 +369,15 @@ extension String {
         return String(s)
     }
 }
+
+extension ColumnType {
+    /// The column type `text` names (any letter case), or a `ConfigError` at `key` of `codingPath` that suggests the
+    /// nearest type.
+    public static func named(_ text: String, at codingPath: [CodingKey], _ key: CodingKey) throws -> ColumnType {
+        if let t = ColumnType(rawValue: text.lowercased()) { return t }
+        let names = ColumnType.allCases.map(\.rawValue)
+        throw ConfigError(
+            at: codingPath, key, "'\(text)' is not a column type",
+            fix: (nearest(text, in: names).map { "did you mean '\($0)'? " } ?? "") + "types are: \(names.joined(separator: ", "))")
+    }
+}

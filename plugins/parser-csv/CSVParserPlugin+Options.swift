@@ -19,15 +19,7 @@ public struct CSVColumnOptions: Decodable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
-        let typeName = try c.decode(String.self, forKey: .type)
-        guard let t = ColumnType(rawValue: typeName.lowercased()) else {
-            let names = ColumnType.allCases.map(\.rawValue)
-            throw ConfigError(
-                at: decoder.codingPath, CodingKeys.type, "'\(typeName)' is not a column type",
-                fix: (nearest(typeName, in: names).map { "did you mean '\($0)'? " } ?? "")
-                    + "types are: \(names.joined(separator: ", "))")
-        }
-        type = t
+        type = try ColumnType.named(try c.decode(String.self, forKey: .type), at: decoder.codingPath, CodingKeys.type)
         format = try c.decodeIfPresent(String.self, forKey: .format)
         timezone = try c.decodeIfPresent(String.self, forKey: .timezone)
         date = try c.decodeIfPresent(String.self, forKey: .date)
