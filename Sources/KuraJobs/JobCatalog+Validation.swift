@@ -34,10 +34,8 @@ extension JobCatalog {
 
     func validate(_ step: JobStep, at path: String, of job: JobSpec, variables: [String: String], environment: KuraEnvironment) throws {
         var loader = ConfigLoader(vars: environment.vars.merging(settings.vars) { a, _ in a }, environment: environment.environment)
-        loader.variables = variables
-        let warehouse = JobWarehouse(settings.warehouse, workingDirectory: environment.workingDirectory).environment
-        loader.variables["warehouse_url"] = warehouse["KURA_WAREHOUSE_URL"]
-        loader.variables["warehouse_path"] = warehouse["KURA_WAREHOUSE_PATH"] ?? ""
+        loader.variables = variables.merging(
+            JobWarehouse(settings.warehouse, workingDirectory: environment.workingDirectory).templateValues) { a, _ in a }
         loader.rendersEveryFile = true
         let context = PluginContext(workingDirectory: environment.workingDirectory, sessionTime: Timestamp(seconds: 0), logger: .silent, isDryRun: true)
         switch step {

@@ -86,11 +86,7 @@ public final class JobRunner {
         if concurrency, job.concurrencyPolicy == .forbid, let other = try otherRunningSession(of: job, besides: session, connection: connection) {
             let reason = "the session \(other.iso8601) is still running (concurrency_policy: forbid)"
             logger.warn("job \(job.historyName) session \(session.iso8601) skipped: \(reason)")
-            let attempt = (previous.map(\.attempt).max() ?? 0) + 1
-            let t = now()
-            try history.insertAttempt(JobAttempt(
-                job: job.historyName, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
-                runID: Self.makeRunID(t), error: reason))
+            try Self.recordSkip(job.historyName, session: session, reason: reason, history: history, at: now())
             return .skipped(reason: reason)
         }
         if let missing = try unmetDependency(of: job, session: session, history: history) {
@@ -127,13 +123,17 @@ public final class JobRunner {
     public func skip(_ job: JobSpec, session: Timestamp, reason: String) throws -> SessionOutcome {
         let connection = try warehouse.connect(logger: logger)
         try connection.prepareHistory()
-        let attempt = (try connection.history.attempts(job: job.historyName, sessionTime: session).map(\.attempt).max() ?? 0) + 1
-        let t = now()
-        try connection.history.insertAttempt(JobAttempt(
-            job: job.historyName, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
-            runID: Self.makeRunID(t), error: reason))
+        try Self.recordSkip(job.historyName, session: session, reason: reason, history: connection.history, at: now())
         logger.warn("job \(job.historyName) session \(session.iso8601) skipped: \(reason)")
         return .skipped(reason: reason)
+    }
+
+    /// Records the session of job `name` at `session` as skipped at `t`, as its next attempt, with `reason`.
+    static func recordSkip(_ name: String, session: Timestamp, reason: String, history: JobHistoryStore, at t: Timestamp) throws {
+        let attempt = (try history.attempts(job: name, sessionTime: session).map(\.attempt).max() ?? 0) + 1
+        try history.insertAttempt(JobAttempt(
+            job: name, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
+            runID: makeRunID(t), error: reason))
     }
 
     /// One attempt: recorded as running, then as succeeded or failed; returns the error, or nil on success.

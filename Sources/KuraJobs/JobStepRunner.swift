@@ -18,12 +18,7 @@ struct JobStepRunner {
     var loader: ConfigLoader {
         let env = runner.environment
         var l = ConfigLoader(vars: runner.catalog.settings.vars.merging(env.vars) { _, cli in cli }, environment: env.environment)
-        l.variables = variables.templateValues
-        // Where the warehouse is, so a load can write into it: `warehouse_url` (`sqlite:PATH` or the PostgreSQL
-        // URL) and, for SQLite, `warehouse_path`.
-        let warehouse = runner.warehouse.environment
-        l.variables["warehouse_url"] = warehouse["KURA_WAREHOUSE_URL"]
-        l.variables["warehouse_path"] = warehouse["KURA_WAREHOUSE_PATH"] ?? ""
+        l.variables = variables.templateValues.merging(runner.warehouse.templateValues) { a, _ in a }
         l.rendersEveryFile = true
         return l
     }

@@ -40,6 +40,13 @@ public enum JobWarehouse: Sendable, Equatable {
         }
     }
 
+    /// What templates of job steps get to write into the warehouse: `warehouse_url` (`sqlite:PATH` or the
+    /// PostgreSQL URL) and `warehouse_path` (the SQLite file; empty for PostgreSQL).
+    public var templateValues: [String: String] {
+        let env = environment
+        return ["warehouse_url": env["KURA_WAREHOUSE_URL"] ?? "", "warehouse_path": env["KURA_WAREHOUSE_PATH"] ?? ""]
+    }
+
     /// For messages: the path, or the URL without its password.
     public var description: String {
         switch self {

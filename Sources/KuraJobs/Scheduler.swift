@@ -70,11 +70,7 @@ public final class Scheduler: @unchecked Sendable {
             start(job, session: session)
         case .skip(let name, let session, let reason):
             logger.warn("scheduler: skipping job \(name) session \(session.iso8601): \(reason)")
-            let attempt = (try history.attempts(job: name, sessionTime: session).map(\.attempt).max() ?? 0) + 1
-            let t = now()
-            try history.insertAttempt(JobAttempt(
-                job: name, sessionTime: session, attempt: attempt, status: .skipped, startedAt: t, finishedAt: t,
-                runID: JobRunner.makeRunID(t), error: reason))
+            try JobRunner.recordSkip(name, session: session, reason: reason, history: history, at: now())
         case .interrupt(let name, let session):
             condition.lock()
             let control = controls[Self.key(name, session)]
