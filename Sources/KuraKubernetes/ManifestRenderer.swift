@@ -1,6 +1,7 @@
 import Foundation
 import KuraCore
 import KuraJobs
+import KuraRuntime
 import Yams
 
 /// Turns a jobs folder into Kubernetes objects (`batch/v1` CronJobs, a `v1` ConfigMap): what `kura k8s render`
@@ -138,9 +139,7 @@ public struct ManifestRenderer {
         out = String(out.drop { $0 == "-" }.reversed().drop { $0 == "-" }.reversed())
         if out.isEmpty { out = "job" }
         guard out.count > 52 else { return out }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        let hash = String(h, radix: 16)
+        let hash = String(fnv1a(name), radix: 16)
         return String(out.prefix(43)).trimmingCharacters(in: CharacterSet(charactersIn: "-")) + "-" + String(hash.prefix(8))
     }
 

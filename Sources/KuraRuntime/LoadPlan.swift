@@ -141,7 +141,7 @@ public struct LoadPlan: Codable, Sendable, Equatable {
 }
 
 /// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes: stable across runs, machines and kura versions.
-func fnv1a(_ text: String) -> UInt64 {
+public func fnv1a(_ text: String) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in text.utf8 {
         h ^= UInt64(b)
