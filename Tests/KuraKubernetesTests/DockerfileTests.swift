@@ -6,8 +6,6 @@ import Testing
 /// `kura` (less the Swift runtime, which the image links statically) comes from a Debian package that the stage
 /// installs, that one of those depends on, or that every Debian system has.
 @Suite struct DockerfileTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     func output(_ args: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -23,7 +21,7 @@ import Testing
 
     /// The packages the Dockerfile's last `apt-get install` names.
     func runStagePackages() throws -> [String] {
-        let text = try String(contentsOfFile: Self.root + "/deploy/Dockerfile", encoding: .utf8)
+        let text = try String(contentsOfFile: repositoryRoot + "/deploy/Dockerfile", encoding: .utf8)
         let stage = text.components(separatedBy: "FROM debian:").last ?? ""
         let install = stage.components(separatedBy: "--no-install-recommends").dropFirst().first ?? ""
         return install.components(separatedBy: "&&")[0].split(whereSeparator: { $0 == " " || $0 == "\\" || $0 == "\n" }).map(String.init)

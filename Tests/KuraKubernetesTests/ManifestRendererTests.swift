@@ -113,9 +113,8 @@ let validatorPath: String = {
     func everyObjectIsValidAgainstTheStrictSchemas() throws {
         let path = dir.write("render.yml", try render(Self.jobs))
         let own = TempDir()
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let sample = try ManifestRenderer(
-            catalog: try JobCatalog(directory: root + "/jobs", environment: [:]), values: RenderValues(image: "kura:test")
+            catalog: try JobCatalog(directory: repositoryRoot + "/jobs", environment: [:]), values: RenderValues(image: "kura:test")
         ).render()
         let samplePath = own.write("sample.yml", sample)
         for version in ["1.27.0", "1.30.0"] {

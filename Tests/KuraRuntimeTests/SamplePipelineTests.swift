@@ -4,18 +4,13 @@ import Testing
 
 /// The shipped sample pipeline (`jobs/`) through the built executable, on the embedded SQLite warehouse.
 extension CLITests {
-    /// The repository's root, from this file's place in it.
-    static var repositoryRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    }
-
     /// A copy of the sample jobs and the week of sample events in a fresh directory.
     func samplePipeline() throws -> TempDir {
         let dir = TempDir()
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir.path + "/samples/data", withIntermediateDirectories: true)
-        try fm.copyItem(atPath: Self.repositoryRoot + "/jobs", toPath: dir.path + "/jobs")
-        try fm.copyItem(atPath: Self.repositoryRoot + "/samples/data/week", toPath: dir.path + "/samples/data/week")
+        try fm.copyItem(atPath: repositoryRoot + "/jobs", toPath: dir.path + "/jobs")
+        try fm.copyItem(atPath: repositoryRoot + "/samples/data/week", toPath: dir.path + "/samples/data/week")
         return dir
     }
 

@@ -21,3 +21,7 @@ public final class TempDir {
         return p
     }
 }
+
+/// The repository's root folder (where `jobs/`, `samples/` and `deploy/` are), from this file's place in it.
+public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

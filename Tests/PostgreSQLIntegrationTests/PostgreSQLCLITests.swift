@@ -81,10 +81,7 @@ import Testing
     }
 
     /// The repository's `scripts/pg-cluster`, found from this source file.
-    static var clusterScript: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/pg-cluster").path
-    }
+    static var clusterScript: String { repositoryRoot + "/scripts/pg-cluster" }
 
     static var canRunOwnServer: Bool {
         pg && FileManager.default.isExecutableFile(atPath: clusterScript)

@@ -12,11 +12,10 @@ extension PostgreSQLCLITests {
         let database = uniqueName("kura_jobs")
         _ = try admin.execute("CREATE DATABASE \(database)")
         defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let dir = TempDir()
         try FileManager.default.createDirectory(atPath: dir.path + "/samples/data", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: root + "/jobs", toPath: dir.path + "/jobs")
-        try FileManager.default.copyItem(atPath: root + "/samples/data/week", toPath: dir.path + "/samples/data/week")
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/jobs", toPath: dir.path + "/jobs")
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/samples/data/week", toPath: dir.path + "/samples/data/week")
         let url = "postgresql://\(server.user)@/\(database)?host=\(server.host)&port=\(server.port)"
         dir.write("jobs/kura.yml", "warehouse: '\(url)'\ndefaults: {retries: 0}\n")
         let args = ["backfill", "train_model", "--from", "2024-01-01", "--to", "2024-01-03", "--with-deps"]
