@@ -99,6 +99,22 @@ public final class SQLiteConnection {
         sqlite3_busy_timeout(handle, milliseconds)
     }
 
+    /// Switches the database to write-ahead logging and returns the journal mode SQLite reports afterwards.
+    ///
+    /// Changing the journal mode needs the database to itself, and SQLite fails it at once with `SQLITE_BUSY`
+    /// (without calling the busy handler) when another connection is switching at the same moment; so this
+    /// retries every 10 ms for up to `milliseconds` (default 30 s) before giving up with SQLite's error.
+    public func enableWriteAheadLog(waitingUpTo milliseconds: Int32 = 30_000) throws -> String? {
+        var waited: Int32 = 0
+        while true {
+            do {
+                return try queryText("PRAGMA journal_mode=WAL").first?.first ?? nil
+            } catch let error as SystemError where error.isRetryable && waited < milliseconds {
+                waited += sqlite3_sleep(10)
+            }
+        }
+    }
+
     /// The rowid of the last row inserted by this connection.
     ///
     /// The corresponding SQLite function is `sqlite3_last_insert_rowid`.

@@ -55,7 +55,7 @@ public final class SQLiteOutputSession: LedgerOutputSession {
 
         let db = try SQLiteConnection(path: path)
         db.setBusyTimeout(milliseconds: 30_000)
-        let journal = try db.queryText("PRAGMA journal_mode=WAL").first?.first ?? nil
+        let journal = try db.enableWriteAheadLog()
         if journal?.lowercased() != "wal" {
             context.logger.warn("SQLite database \(path) kept journal mode '\(journal ?? "?")' instead of WAL")
         }
