@@ -22,6 +22,8 @@ let pluginTargets: [Target] = [
     plugin("OutputFile", "output-file"),
     plugin("OutputSQLite", "output-sqlite", ["KuraSQLite", "KuraWarehouse"]),
     plugin("OutputPostgreSQL", "output-postgresql", ["KuraFormats", "CLibPQ", "KuraLibPQ", "KuraWarehouse"]),
+    // Embulk's generic JDBC output: picks output sqlite or postgresql by the JDBC URL.
+    plugin("OutputJDBC", "output-jdbc", ["OutputSQLite", "OutputPostgreSQL"]),
 ]
 
 let package = Package(
@@ -82,6 +84,9 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["DecoderGzip", "DecoderBzip2", "EncoderGzip", "InputFile", "OutputFile", "KuraTestSupport"]),
         .testTarget(name: "OutputSQLiteTests", dependencies: ["OutputSQLite", "KuraSQLite", "KuraWarehouse", "KuraTestSupport"]),
         .testTarget(name: "OutputPostgreSQLTests", dependencies: ["OutputPostgreSQL", "KuraLibPQ", "KuraTestSupport"]),
+        .testTarget(
+            name: "OutputJDBCTests",
+            dependencies: ["kura", "OutputJDBC", "OutputSQLite", "OutputPostgreSQL", "KuraSQLite", "KuraTestSupport"]),
         .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
         // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.
         .testTarget(

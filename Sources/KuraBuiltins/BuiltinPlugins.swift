@@ -8,6 +8,7 @@ import FormatterJSONL
 import InputFile
 import KuraCore
 import OutputFile
+import OutputJDBC
 import OutputNull
 import OutputPostgreSQL
 import OutputSQLite
@@ -35,6 +36,7 @@ public enum BuiltinPlugins {
         LocalFileOutputPlugin.descriptor,
         SQLiteOutputPlugin.descriptor,
         PostgreSQLOutputPlugin.descriptor,
+        JDBCOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).
