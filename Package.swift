@@ -59,6 +59,10 @@ let package = Package(
         // Thin Swift wrappers over the C clients, shared by the warehouse and the output plugins.
         .target(name: "KuraSQLite", dependencies: ["KuraCore", "CSQLite"]),
         .target(name: "KuraLibPQ", dependencies: ["KuraCore", "CLibPQ"]),
+        // One HTTP request through libcurl, with AWS SigV4 signing (C, since libcurl's setters are variadic).
+        .target(name: "CKuraCurl", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
+        // A small S3 client (put, get, delete, list) for the Redshift output's staging files.
+        .target(name: "KuraS3", dependencies: ["KuraCore", "CKuraCurl"]),
         // kura's own tables (runs, file ledger, rejects), versioned, in SQLite and PostgreSQL.
         .target(name: "KuraWarehouse", dependencies: ["KuraCore", "KuraSQLite", "KuraLibPQ"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
@@ -87,6 +91,7 @@ let package = Package(
         .testTarget(
             name: "OutputJDBCTests",
             dependencies: ["kura", "OutputJDBC", "OutputSQLite", "OutputPostgreSQL", "KuraSQLite", "KuraTestSupport"]),
+        .testTarget(name: "KuraS3Tests", dependencies: ["KuraS3", "KuraTestSupport"]),
         .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
         // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.
         .testTarget(
