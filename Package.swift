@@ -24,6 +24,8 @@ let pluginTargets: [Target] = [
     plugin("OutputPostgreSQL", "output-postgresql", ["KuraFormats", "CLibPQ", "KuraLibPQ", "KuraWarehouse"]),
     // Embulk's generic JDBC output: picks output sqlite or postgresql by the JDBC URL.
     plugin("OutputJDBC", "output-jdbc", ["OutputSQLite", "OutputPostgreSQL"]),
+    // Amazon Redshift: gzip'd CSV parts staged in S3, then COPY … FROM 's3://…'; PostgreSQL servers load as postgresql.
+    plugin("OutputRedshift", "output-redshift", ["OutputPostgreSQL", "KuraLibPQ", "KuraS3", "KuraFormats", "EncoderGzip"]),
 ]
 
 let package = Package(
@@ -92,6 +94,9 @@ let package = Package(
             name: "OutputJDBCTests",
             dependencies: ["kura", "OutputJDBC", "OutputSQLite", "OutputPostgreSQL", "KuraSQLite", "KuraTestSupport"]),
         .testTarget(name: "KuraS3Tests", dependencies: ["KuraS3", "KuraTestSupport"]),
+        .testTarget(
+            name: "OutputRedshiftTests",
+            dependencies: ["kura", "OutputRedshift", "OutputPostgreSQL", "KuraS3", "KuraLibPQ", "DecoderGzip", "KuraTestSupport"]),
         .testTarget(name: "KuraWarehouseTests", dependencies: ["KuraWarehouse", "KuraTestSupport"]),
         // Everything that needs a live PostgreSQL server (KURA_TEST_PG_HOST); skipped in one place without one.
         .testTarget(

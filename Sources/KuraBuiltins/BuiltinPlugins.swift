@@ -11,6 +11,7 @@ import OutputFile
 import OutputJDBC
 import OutputNull
 import OutputPostgreSQL
+import OutputRedshift
 import OutputSQLite
 import OutputStdout
 import ParserJSON
@@ -37,6 +38,7 @@ public enum BuiltinPlugins {
         SQLiteOutputPlugin.descriptor,
         PostgreSQLOutputPlugin.descriptor,
         JDBCOutputPlugin.descriptor,
+        RedshiftOutputPlugin.descriptor,
     ]
 
     /// The registry of built-ins (traps on a duplicate kind and name).

@@ -55,6 +55,11 @@ public struct S3Client: Sendable {
         return "https://\(bucket).s3.\(region).amazonaws.com" + (path.isEmpty ? "/" : path) + q
     }
 
+    /// Creates the bucket (in `region`, as the endpoint's default; for test servers and first setups).
+    public func createBucket() throws {
+        _ = try request("PUT", "", doing: "create the bucket \(bucket)")
+    }
+
     /// Stores `bytes` as `key`.
     public func put(_ key: String, _ bytes: UnsafeRawBufferPointer, contentType: String = "application/octet-stream") throws {
         _ = try request("PUT", key, body: bytes, headers: ["Content-Type: " + contentType], doing: "upload s3://\(bucket)/\(key)")

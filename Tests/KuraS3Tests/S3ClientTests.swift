@@ -12,7 +12,7 @@ func testBucket() throws -> S3Client {
     let client = S3Client(
         bucket: "kura-" + String(UInt32.random(in: 0...UInt32.max), radix: 16), region: "us-east-1", endpoint: s3Endpoint,
         credentials: S3Credentials(accessKeyID: "testing", secretAccessKey: "testing"))
-    _ = try client.request("PUT", "", doing: "create the bucket")
+    try client.createBucket()
     return client
 }
 

@@ -39,7 +39,7 @@ extension PostgreSQLOutputPlugin {
     /// The libpq settings for the options: only what the user set, so libpq's environment variables, `~/.pgpass`
     /// and service files supply the rest. With `runID` the connections are named `kura <run id>`
     /// (`application_name`, unless the options name them), so a lock's holder can be told apart.
-    func connectionSettings(runID: String? = nil) -> PGConnectionSettings {
+    public func connectionSettings(runID: String? = nil) -> PGConnectionSettings {
         var p: [(String, String)] = [("fallback_application_name", "kura")]
         var secrets: [String] = []
         if let url = options.url {
