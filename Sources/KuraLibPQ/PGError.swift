@@ -28,7 +28,16 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
 
     /// The error as a `SystemError`, with `context` (what was being done) in front of the message.
     public func systemError(_ context: String) -> SystemError {
-        SystemError("\(context): \(description)", retryable: isRetryable)
+        SystemError("\(context): \(description)\(hint)", retryable: isRetryable)
+    }
+
+    /// What to do about the error, when its class says (disk full, out of memory), with a leading "; ".
+    var hint: String {
+        switch sqlState {
+        case "53100": return "; the server's disk is full: free space there (or use a tablespace with room), then run again"
+        case "53200": return "; the server ran out of memory: retry when it is less busy, or lower work_mem for the run"
+        default: return ""
+        }
     }
 
     /// Creates an error from its parts.
