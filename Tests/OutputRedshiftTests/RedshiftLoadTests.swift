@@ -145,6 +145,23 @@ func gunzip(_ bytes: [UInt8]) throws -> String {
         #expect(try client.list(prefix: "") == [])
     }
 
+    @Test(.enabled(if: hasPGAndS3, "needs PostgreSQL and an S3 server (KURA_TEST_PG_HOST, KURA_TEST_S3_ENDPOINT)"))
+    func checkListsTheBucketAndWritesNothing() throws {
+        let bucket = "kura-check-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let dir = TempDir()
+        let t = table()
+        _ = dir.write("data/a.csv", "1,a\n")
+        _ = dir.write("rs.yml", config(table: t, "  copy_method: s3\n  s3_bucket: \(bucket)\n  s3_endpoint: \(s3Endpoint!)"))
+        let missing = try kura(["check", "rs.yml"], in: dir)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("NoSuchBucket"), "\(missing.stderr)")
+        try S3Client(bucket: bucket, region: "us-east-1", endpoint: s3Endpoint, credentials: S3Credentials(accessKeyID: "testing", secretAccessKey: "testing")).createBucket()
+        let ok = try kura(["check", "rs.yml"], in: dir)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("check OK"), "\(ok.stdout)")
+        #expect(try psql("SELECT to_regclass('\(t)') IS NULL") == "t")
+    }
+
     @Test(.enabled(if: s3Endpoint != nil, "needs an S3 server (KURA_TEST_S3_ENDPOINT)"))
     func partsAreGzipCSVListedByTheManifestAndDeleted() throws {
         let client = S3Client(

@@ -58,13 +58,7 @@ public final class RedshiftOutputPlugin: OutputPlugin {
 
     public func begin(schema: Schema, tasks: [InputTask], context: PluginContext) throws -> OutputSession {
         try postgres.plan(schema: schema, context: context)
-        let settings = postgres.connectionSettings(runID: context.runID)
-        let db: PGConnection
-        do {
-            db = try PGConnection(settings: settings, logger: context.logger)
-        } catch let error as PGError {
-            throw error.systemError("Redshift output could not connect to load into \(options.connection.table)")
-        }
+        let db = try connect(context)
         let version = (try? db.query("SELECT version()").rows.first?.first ?? nil) ?? ""
         let isRedshift = version.contains("Redshift")
         switch (options.copyMethod, isRedshift) {
@@ -77,11 +71,40 @@ public final class RedshiftOutputPlugin: OutputPlugin {
                 "Redshift output: the server is PostgreSQL, not Redshift (\(version.prefix(40))…); loading over COPY FROM STDIN as output postgresql does")
             return try postgres.begin(schema: schema, tasks: tasks, context: context)
         case (.insert, _):
+            if context.isDryRun { return RedshiftCheckSession() }
             return try RedshiftOutputSession(
                 plugin: self, db: db, schema: schema, isRedshift: isRedshift, stage: .insert, context: context)
         case (.auto, true), (.s3, _):
+            let stage = try s3Stage(context)
+            if context.isDryRun {
+                // `kura check`: the bucket must answer a listing with these credentials; nothing is written.
+                _ = try stage.client.list(prefix: stage.prefix)
+                return RedshiftCheckSession()
+            }
             return try RedshiftOutputSession(
-                plugin: self, db: db, schema: schema, isRedshift: isRedshift, stage: .s3(try s3Stage(context)), context: context)
+                plugin: self, db: db, schema: schema, isRedshift: isRedshift, stage: .s3(stage), context: context)
+        }
+    }
+
+    /// The run's connection, retrying a refused or lost one as output postgresql does (`retry_limit`, `retry_wait`);
+    /// a dry run tries once with a 5 s connect timeout.
+    func connect(_ context: PluginContext) throws -> PGConnection {
+        var settings = postgres.connectionSettings(runID: context.runID)
+        if context.isDryRun && settings["connect_timeout"] == nil { settings.parameters.append(("connect_timeout", "5")) }
+        let limit = context.isDryRun ? 0 : options.connection.retryLimit
+        var wait = Double(options.connection.retryWait) / 1000
+        var attempt = 0
+        while true {
+            do {
+                return try PGConnection(settings: settings, logger: context.logger)
+            } catch let error as PGError where error.isRetryable && attempt < limit {
+                context.logger.warn("Redshift output: \(error) — retrying (\(attempt + 1) of \(limit)) in \(String(format: "%.1f", wait)) s")
+                Thread.sleep(forTimeInterval: wait)
+                wait = min(wait * 2, 60)
+                attempt += 1
+            } catch let error as PGError {
+                throw error.systemError("Redshift output could not connect to load into \(options.connection.table)")
+            }
         }
     }
 

@@ -189,3 +189,16 @@ final class InsertTaskWriter: OutputTaskWriter {
         rows = 0
     }
 }
+
+/// The session of a dry run (`kura check`): the connection and the stage were checked; nothing is written.
+final class RedshiftCheckSession: OutputSession {
+    final class Discard: OutputTaskWriter {
+        func add(_ page: Page) throws {}
+        func finish() throws {}
+        func abort() {}
+    }
+
+    func openTask(_ index: Int) throws -> OutputTaskWriter { Discard() }
+    func commit(_ report: CommitReport) throws {}
+    func abort() {}
+}
