@@ -25,7 +25,7 @@ let pluginTargets: [Target] = [
     // Embulk's generic JDBC output: picks output sqlite or postgresql by the JDBC URL.
     plugin("OutputJDBC", "output-jdbc", ["OutputSQLite", "OutputPostgreSQL"]),
     // Amazon Redshift: gzip'd CSV parts staged in S3, then COPY … FROM 's3://…'; PostgreSQL servers load as postgresql.
-    plugin("OutputRedshift", "output-redshift", ["OutputPostgreSQL", "KuraLibPQ", "KuraS3", "KuraFormats", "EncoderGzip"]),
+    plugin("OutputRedshift", "output-redshift", ["OutputPostgreSQL", "KuraLibPQ", "KuraWarehouse", "KuraS3", "KuraFormats", "EncoderGzip"]),
 ]
 
 let package = Package(

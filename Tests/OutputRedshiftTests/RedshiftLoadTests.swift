@@ -103,6 +103,9 @@ func gunzip(_ bytes: [UInt8]) throws -> String {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try psql("SELECT count(*) FROM \(t)") == "2503")
         #expect(try psql("SELECT string_agg(id || '=' || name, ',' ORDER BY id) FROM \(t) WHERE id IN (1, 2, 2502, 90000)") == "1=second,2=TWO,2502=n2502,90000=kept")
+        // The ledger is kept on PostgreSQL: the same files are not loaded twice.
+        let again = try kura(["run", "rs.yml"], in: dir)
+        #expect(again.stdout.contains("skipped 2 file(s)"), "\(again.stdout)")
         #expect(try psql("SELECT count(*) FROM pg_class WHERE relname LIKE '\(t)_kura_%'") == "0")
     }
 
@@ -120,7 +123,7 @@ func gunzip(_ bytes: [UInt8]) throws -> String {
         #expect(try kura(["run", "rs.yml"], in: dir).status == 0)
         #expect(try psql("SELECT string_agg(id || name, ',') FROM \(t)") == "5e")
         _ = dir.write("rs.yml", config(table: t, "  copy_method: insert\n  mode: merge\n  merge_keys: [id]\n  merge_rule: ['name = T.name || S.name']"))
-        _ = dir.write("data/a.csv", "5,f\n6,g\n")
+        _ = dir.write("data/c.csv", "5,f\n6,g\n")  // a.csv is in the ledger now, so only c.csv loads
         #expect(try kura(["run", "rs.yml"], in: dir).status == 0)
         #expect(try psql("SELECT string_agg(id || name, ',' ORDER BY id) FROM \(t)") == "5ef,6g")
     }

@@ -1,13 +1,14 @@
 import Foundation
 import KuraCore
 import KuraLibPQ
+import KuraWarehouse
 import OutputPostgreSQL
 
 /// One Redshift run: a transaction on one connection, opened at `begin` and committed after the rows are in place.
 ///
 /// With the S3 stage, tasks upload parts in parallel and touch no connection; the COPY runs at commit. With
 /// `copy_method: insert`, tasks take turns on the connection (one batch at a time) inside the same transaction.
-final class RedshiftOutputSession: OutputSession, @unchecked Sendable {
+class RedshiftOutputSession: OutputSession, @unchecked Sendable {
     enum Stage {
         case s3(S3Stage)
         case insert
@@ -201,4 +202,31 @@ final class RedshiftCheckSession: OutputSession {
     func openTask(_ index: Int) throws -> OutputTaskWriter { Discard() }
     func commit(_ report: CommitReport) throws {}
     func abort() {}
+}
+
+/// A run with `copy_method: insert` on PostgreSQL: kura's ledger and run records go in the `kura` schema on the
+/// same connection and transaction, as with output postgresql, so each file is loaded once. (Redshift runs keep no
+/// ledger: its tables are PostgreSQL's DDL.)
+final class RedshiftLedgerSession: RedshiftOutputSession, LedgerOutputSession {
+    var target: String { statements.target }
+    var replacesTarget: Bool { options.connection.mode == .truncateInsert || options.connection.mode == .replace }
+
+    func recordRun(id: String, configHash: String, counts: RowCounts, tasks: [InputTask], taskCounts: [RowCounts]) throws {
+        try lock.withLock {
+            try PostgreSQLWarehouse(connection: db).recordRun(
+                id: id, configHash: configHash, target: target, mode: options.connection.mode.rawValue,
+                sessionTime: context.sessionTime, counts: counts, tasks: tasks, taskCounts: taskCounts,
+                replacingLedger: replacesTarget)
+        }
+    }
+
+    func recordRejects(runID: String, _ rejects: [DataError]) throws {
+        guard !rejects.isEmpty else { return }
+        try lock.withLock { try PostgreSQLWarehouse(connection: db).recordRejects(runID: runID, target: target, rejects) }
+    }
+
+    func loadedFiles() throws -> Set<String> {
+        guard !replacesTarget else { return [] }
+        return try lock.withLock { try PostgreSQLWarehouse(connection: db).loadedFiles(target: target) }
+    }
 }
