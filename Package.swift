@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "KuraCore"),
         // Value codecs shared by plugins: JSON, timestamps and zones, charsets, numbers, byte scanning.
         .target(name: "KuraFormats", dependencies: ["KuraCore", "CKuraSIMD"]),
+        // Typed expressions over pages (derived columns, conditions): parsed and checked at plan time; pure.
+        .target(name: "KuraExpressions", dependencies: ["KuraCore", "KuraFormats"]),
         // Vectorized byte classification (C with SSE2/AVX2 intrinsics) for the tokenizers.
         .target(name: "CKuraSIMD"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
