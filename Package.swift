@@ -14,6 +14,9 @@ let pluginTargets: [Target] = [
     plugin("ParserJSON", "parser-json", ["KuraFormats"]),
     plugin("FilterRename", "filter-rename"),
     plugin("FilterRemoveColumns", "filter-remove_columns"),
+    plugin("FilterColumn", "filter-column", ["KuraFormats", "KuraExpressions"]),
+    plugin("FilterRow", "filter-row", ["KuraFormats", "KuraExpressions"]),
+    plugin("FilterExpandJSON", "filter-expand_json", ["KuraFormats"]),
     plugin("FormatterCSV", "formatter-csv", ["KuraFormats"]),
     plugin("FormatterJSONL", "formatter-jsonl", ["KuraFormats"]),
     plugin("EncoderGzip", "encoder-gzip", ["CZlib"]),
@@ -91,7 +94,12 @@ let package = Package(
             dependencies: [
                 "kura", "KuraWarehouse", "KuraLibPQ", "OutputPostgreSQL", "KuraRuntime", "KuraBuiltins", "KuraTestSupport",
             ]),
-        .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
+        .testTarget(
+            name: "FilterTests",
+            dependencies: [
+                "FilterRename", "FilterRemoveColumns", "FilterColumn", "FilterRow", "FilterExpandJSON", "KuraExpressions",
+                "KuraTestSupport",
+            ]),
         .testTarget(
             name: "FormatterCSVTests",
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),

@@ -17,8 +17,10 @@ public struct ExpressionParser {
     var tokens: [(token: Token, at: SourceOffset)] = []
     var position = 0
 
-    /// The deepest nesting accepted (default 200), so that hostile input cannot exhaust the stack.
-    public static let maxDepth = 200
+    /// The deepest nesting accepted, so that hostile input cannot exhaust the stack: 256 levels, where each
+    /// parenthesis, `NOT`, unary minus, function call and each further operand of a chain such as `a AND b AND c`
+    /// counts as one.
+    public static let maxDepth = 256
     var depth = 0
 
     /// Parses `text`; throws an `ExpressionError` with the line and column of the first mistake.
@@ -196,6 +198,14 @@ public struct ExpressionParser {
         }
     }
 
+    /// Counts one more level (an operand of a chain), failing beyond `maxDepth`.
+    mutating func deepen() throws(ExpressionError) {
+        depth += 1
+        if depth > Self.maxDepth {
+            throw source.error(at: offset, "the expression nests deeper than \(Self.maxDepth) levels", fix: "simplify it, or split it over several filters")
+        }
+    }
+
     mutating func nested<T>(_ body: (inout ExpressionParser) throws(ExpressionError) -> T) throws(ExpressionError) -> T {
         depth += 1
         defer { depth -= 1 }
@@ -208,9 +218,12 @@ public struct ExpressionParser {
     mutating func parseOr() throws(ExpressionError) -> Expr {
         try nested { (p) throws(ExpressionError) in
             var left = try p.parseAnd()
+            let base = p.depth
+            defer { p.depth = base }
             while true {
                 let at = p.offset
                 guard p.accept(keyword: "OR") else { return left }
+                try p.deepen()
                 left = .binary(.or, left, try p.parseAnd(), at: at)
             }
         }
@@ -218,9 +231,12 @@ public struct ExpressionParser {
 
     mutating func parseAnd() throws(ExpressionError) -> Expr {
         var left = try parseNot()
+        let base = depth
+        defer { depth = base }
         while true {
             let at = offset
             guard accept(keyword: "AND") else { return left }
+            try deepen()
             left = .binary(.and, left, try parseNot(), at: at)
         }
     }
@@ -263,6 +279,8 @@ public struct ExpressionParser {
 
     mutating func parseAdditive() throws(ExpressionError) -> Expr {
         var left = try parseMultiplicative()
+        let base = depth
+        defer { depth = base }
         while true {
             let at = offset
             let op: BinaryOperator
@@ -271,12 +289,15 @@ public struct ExpressionParser {
             } else {
                 return left
             }
+            try deepen()
             left = .binary(op, left, try parseMultiplicative(), at: at)
         }
     }
 
     mutating func parseMultiplicative() throws(ExpressionError) -> Expr {
         var left = try parseUnary()
+        let base = depth
+        defer { depth = base }
         while true {
             let at = offset
             let op: BinaryOperator
@@ -285,6 +306,7 @@ public struct ExpressionParser {
             } else {
                 return left
             }
+            try deepen()
             left = .binary(op, left, try parseUnary(), at: at)
         }
     }
