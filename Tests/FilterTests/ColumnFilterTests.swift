@@ -47,7 +47,7 @@ func columnFilter(_ node: ConfigNode) throws -> (Schema, [[Value]]) {
     }
 
     @Test func dropColumns() throws {
-        let (schema, values) = try columnFilter(m(("drop_columns", l(m(("name", s("time"))), m(("name", s("id"))), m(("name", s("absent"))))))))
+        let (schema, values) = try columnFilter(m(("drop_columns", l(m(("name", s("time"))), m(("name", s("id"))), m(("name", s("absent")))))))
         #expect(schema.names == ["name", "score", "json"])
         #expect(values[1] == [.null, .double(9170), .null])
     }

@@ -46,7 +46,7 @@ import Testing
         let dir = try copy(name)
         let run = try kura(["run", "config.yml"], in: dir.path)
         #expect(run.status == 0, "\(run.stderr)")
-        let want = try String(contentsOfFile: "\(dir.path)/expected.counts", encoding: .utf8).split(separator: " ").compactMap { Int($0) }
+        let want = try String(contentsOfFile: "\(dir.path)/expected.counts", encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) }
         let total = try #require(run.stdout.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("total") })
         let counts = total.split(separator: " ").compactMap { Int($0.replacingOccurrences(of: ",", with: "")) }
         #expect(counts == want, "\(name): \(total)")
