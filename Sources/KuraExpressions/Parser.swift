@@ -129,7 +129,10 @@ public struct ExpressionParser {
                 return String(text)
             }
             if c == "\\" {
-                guard i + 1 < s.count else { continue }
+                guard i + 1 < s.count else {
+                    throw source.error(at: start, "the \(quote == "'" ? "text" : "quoted name") that starts here is not closed",
+                        fix: "add the closing \(quote)")
+                }
                 let e = s[i + 1]
                 switch e {
                 case "n": text.append("\n")
