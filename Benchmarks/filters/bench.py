@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Times `kura run` over the 1M-row events CSV.gz (gen_events.py --rows 1000000 --seed 42) to the null output,
 without filters and with the filter configurations below, in interleaved rounds; prints the median wall time of
-each and its ratio to the run without filters (the median of the round-by-round ratios).
+each and its ratio to the run without filters (the median of the round-by-round ratios), and the same for the
+CPU time (user + system) of the run, which a busy machine disturbs less.
 
     python3 Benchmarks/filters/bench.py --kura .build/release/kura --events /tmp/events-1m.csv.gz -n 5
 """
-import argparse, os, statistics, subprocess, tempfile, time
+import argparse, os, resource, statistics, subprocess, tempfile, time
 
 PARSER = """in:
   type: file
@@ -79,21 +80,27 @@ def main():
             f.write(PARSER.format(events=os.path.abspath(a.events)) + filters)
         configs[name] = path
     times = {name: [] for name in CASES}
+    cpus = {name: [] for name in CASES}
     for rnd in range(a.n + 1):  # round 0 warms the page cache and is not counted
         for name, path in configs.items():
             t = time.monotonic()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             out = subprocess.run([a.kura, "run", path], capture_output=True, text=True)
             elapsed = time.monotonic() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             if out.returncode != 0 or "1,000,000" not in out.stdout:
                 raise SystemExit(f"{name}: exit {out.returncode}\n{out.stdout}\n{out.stderr}")
             if rnd > 0:
                 times[name].append(elapsed)
-    base = times["none"]
-    print("| run | median s | ratio to no filters |")
-    print("|---|---|---|")
+                cpus[name].append(cpu)
+    base, cpu_base = times["none"], cpus["none"]
+    print("| run | median wall s | wall ratio | median CPU s | CPU ratio |")
+    print("|---|---|---|---|---|")
     for name, ts in times.items():
         ratio = statistics.median(t / b for t, b in zip(ts, base))
-        print(f"| {name} | {statistics.median(ts):.3f} | {ratio:.3f} |")
+        cpu_ratio = statistics.median(t / b for t, b in zip(cpus[name], cpu_base))
+        print(f"| {name} | {statistics.median(ts):.3f} | {ratio:.3f} | {statistics.median(cpus[name]):.3f} | {cpu_ratio:.3f} |")
 
 
 if __name__ == "__main__":

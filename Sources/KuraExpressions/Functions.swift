@@ -133,11 +133,13 @@ final class TextFunctionNode: Node {
             break
         }
         if ascii {
-            for b in text {
-                if upper, b >= 97, b <= 122 { out.bytes.append(b - 32) } else if !upper, b >= 65, b <= 90 {
-                    out.bytes.append(b + 32)
+            let start = out.bytes.count
+            out.bytes.append(contentsOf: text)
+            out.bytes.withUnsafeMutableBufferPointer { b in
+                if upper {
+                    for i in start..<b.count where b[i] &- 97 < 26 { b[i] &-= 32 }
                 } else {
-                    out.bytes.append(b)
+                    for i in start..<b.count where b[i] &- 65 < 26 { b[i] &+= 32 }
                 }
             }
             return
