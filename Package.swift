@@ -14,6 +14,9 @@ let pluginTargets: [Target] = [
     plugin("ParserJSON", "parser-json", ["KuraFormats"]),
     plugin("FilterRename", "filter-rename"),
     plugin("FilterRemoveColumns", "filter-remove_columns"),
+    plugin("FilterColumn", "filter-column", ["KuraFormats", "KuraExpressions"]),
+    plugin("FilterRow", "filter-row", ["KuraFormats", "KuraExpressions"]),
+    plugin("FilterExpandJSON", "filter-expand_json", ["KuraFormats"]),
     plugin("FormatterCSV", "formatter-csv", ["KuraFormats"]),
     plugin("FormatterJSONL", "formatter-jsonl", ["KuraFormats"]),
     plugin("EncoderGzip", "encoder-gzip", ["CZlib"]),
@@ -47,6 +50,8 @@ let package = Package(
         .target(name: "KuraCore"),
         // Value codecs shared by plugins: JSON, timestamps and zones, charsets, numbers, byte scanning.
         .target(name: "KuraFormats", dependencies: ["KuraCore", "CKuraSIMD"]),
+        // Typed expressions over pages (derived columns, conditions): parsed and checked at plan time; pure.
+        .target(name: "KuraExpressions", dependencies: ["KuraCore", "KuraFormats"]),
         // Vectorized byte classification (C with SSE2/AVX2 intrinsics) for the tokenizers.
         .target(name: "CKuraSIMD"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -104,7 +109,12 @@ let package = Package(
             dependencies: [
                 "kura", "KuraWarehouse", "KuraLibPQ", "OutputPostgreSQL", "KuraRuntime", "KuraBuiltins", "KuraTestSupport",
             ]),
-        .testTarget(name: "FilterTests", dependencies: ["FilterRename", "FilterRemoveColumns", "KuraTestSupport"]),
+        .testTarget(
+            name: "FilterTests",
+            dependencies: [
+                "FilterRename", "FilterRemoveColumns", "FilterColumn", "FilterRow", "FilterExpandJSON", "KuraExpressions",
+                "KuraTestSupport",
+            ]),
         .testTarget(
             name: "FormatterCSVTests",
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),

@@ -1,7 +1,10 @@
 import DecoderBzip2
 import DecoderGzip
 import EncoderGzip
+import FilterColumn
+import FilterExpandJSON
 import FilterRemoveColumns
+import FilterRow
 import FilterRename
 import FormatterCSV
 import FormatterJSONL
@@ -29,6 +32,9 @@ public enum BuiltinPlugins {
         JSONParserPlugin.jsonlDescriptor,
         RenameFilterPlugin.descriptor,
         RemoveColumnsFilterPlugin.descriptor,
+        ColumnFilterPlugin.descriptor,
+        RowFilterPlugin.descriptor,
+        ExpandJSONFilterPlugin.descriptor,
         CSVFormatterPlugin.descriptor,
         JSONLFormatterPlugin.descriptor,
         GzipEncoderPlugin.descriptor,
