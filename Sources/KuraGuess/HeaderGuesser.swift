@@ -17,13 +17,16 @@ enum HeaderGuesser {
         if Set(first.compactMap { $0 }).count < first.count {
             return d(false, ["the first record repeats a value, which a header would not: \(line)"])
         }
+        var typed: [String] = []
         for (c, g) in guessers.enumerated() where c < first.count {
             let (type, format, _) = g.decide(name: "c\(c)", key: "", nullMarker: nil)
             guard type != .string, g.values > 0 else { continue }
             if !accepts(first[c]!, type: type, format: format) {
                 return d(true, ["column \(c + 1): the values below are \(type) but '\(first[c]!)' is not", "line 1: \(line)"])
             }
+            typed.append("column \(c + 1) is \(type) and '\(first[c]!)' is one")
         }
+        if !typed.isEmpty { return d(false, typed + ["line 1: \(line)"]) }
         guard !rows.isEmpty else {
             return d(false, [line], undecided: "only one record in the sample, so a header cannot be told from data; read as data")
         }
