@@ -26,12 +26,14 @@ enum CSVLayoutGuesser {
         }
         let firstRecord = records.firstIndex { $0.fields.count == k && !isComment($0) }
         let junk = firstRecord.map { i in records[..<i].filter { !isComment($0) } } ?? []
+        // The parser counts every physical line before the first record, comment lines too, in skip_header_lines.
         var junkLines = 0
-        if let i = firstRecord, !junk.isEmpty {
+        if let i = firstRecord, i > 0 || records[i].line > 1 {
             junkLines = records[i].line - 1
+            let evidence = junk.prefix(3).map { "line \($0.line) has \($0.fields.count) field(s), the records \(k): \($0.excerpt)" }
             decisions.append(GuessDecision(
                 key: "in.parser.skip_header_lines", candidates: [], winner: String(junkLines),
-                evidence: junk.prefix(3).map { "line \($0.line) has \($0.fields.count) field(s), the records \(k): \($0.excerpt)" }))
+                evidence: evidence + ["\(junkLines) line(s) come before the first record (comment and blank lines count)"]))
         }
         return Layout(commentMarker: marker?.0, junkLines: junkLines, decisions: decisions)
     }
