@@ -6,7 +6,6 @@ import KuraFormats
 struct CSVGuesser {
     let pass: GuessPass
     let sample: Sample
-    let size: SampleSize
 
     /// Fills in `parser` (keeping every key the seed set) from `text`, the head of the sample as UTF-8.
     func guess(_ parser: inout GuessedSection, text: [UInt8], report: inout GuessReport) throws {
@@ -34,14 +33,9 @@ struct CSVGuesser {
             parser.guess("skip_header_lines", text: String(layout.junkLines + (h ? 1 : 0)))
             if !h { for (c, v) in first.enumerated() where c < k { observe(v, head.guessers[c]) } }
         }
-        var values = head
-        if size == .all {
-            values = ValueCollector(columns: k, holdFirst: false)
-            try pass.parseAll(parser: sampling.setting("skip_header_lines", to: parser["skip_header_lines"] ?? .scalar("0")), into: values)
-        } else {
-            try pass.parse(sample.windows.map(\.bytes), parser: sampling.setting("skip_header_lines", to: .scalar("0")), name: sample.file, into: values)
-        }
-        report.sampleRejects = values.rejects.count + (values === head ? 0 : head.rejects.count)
+        let values = head
+        try pass.parse(sample.windows.map(\.bytes), parser: sampling.setting("skip_header_lines", to: .scalar("0")), name: sample.file, into: values)
+        report.sampleRejects = values.rejects.count
         guard userColumns == nil else { return }
         var headerValues = header ? head.first : nil
         if let skip = userSkip, skip > 0,

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A small CSV tokenizer for trying dialects on the start of a sample: records of fields with their line numbers.
 ///
 /// It is only used to compare candidate delimiters, quotes and layouts; the values guess types come from the
@@ -15,8 +13,13 @@ struct CSVSketch {
     struct Record {
         var fields: [Field]
         var line: Int
-        /// The record's first bytes, for evidence.
-        var excerpt: String
+        /// The record's first bytes (shared with the text, not copied).
+        var head: ArraySlice<UInt8>
+
+        /// The record's first bytes as text, for evidence.
+        var excerpt: String {
+            String(decoding: head.prefix { $0 != 10 && $0 != 13 }, as: UTF8.self)
+        }
     }
 
     let delimiter: [UInt8]
@@ -37,9 +40,7 @@ struct CSVSketch {
             let start = i
             let startLine = line
             let fields = record(text, &i, &line)
-            let excerpt = String(decoding: text[start..<min(i, start + 80)], as: UTF8.self)
-                .trimmingCharacters(in: ["\r", "\n"])
-            out.append(Record(fields: fields, line: startLine, excerpt: excerpt))
+            out.append(Record(fields: fields, line: startLine, head: text[start..<min(i, start + 80)]))
         }
         return out
     }

@@ -55,8 +55,12 @@ final class ColumnTypeGuesser {
         if !timestamps.alive.isEmpty { timestamps.observe(v) }
     }
 
+    static let markerBytes: [[UInt8]] = nullMarkers.map { Array($0.utf8) }
+
     static func marker(_ v: UnsafeRawBufferPointer) -> String? {
-        nullMarkers.first { $0.utf8.count == v.count && $0.utf8.elementsEqual(v) }
+        guard let f = v.first, f == 0x4E || f == 0x6E || f == 0x5C || f == 0x23 else { return nil }
+        for (i, m) in markerBytes.enumerated() where m.count == v.count && m.elementsEqual(v) { return nullMarkers[i] }
+        return nil
     }
 
     func rule(out types: [String], by v: UnsafeRawBufferPointer) {

@@ -45,7 +45,8 @@ public struct ConfigGuesser {
             logger: environment.logger, isDryRun: true)
         let sampler = Sampler(registry: environment.registry, context: context, file: file)
         let givenDecoders = inNode["decoders"].map { ($0.kindSequence ?? []).compactMap { $0["type"]?.scalarText } }
-        var sample = try sampler.read(inNode, givenDecoders: givenDecoders, size: .standard)
+        // With --sample all, the guess is made on the default sample and then proven on every record.
+        var sample = try sampler.read(inNode, givenDecoders: givenDecoders, size: sampleSize == .all ? .standard : sampleSize)
         if givenDecoders == nil { report.add(DecoderGuesser.decision(sample.decoders, file: sample.file)) }
         var parser = GuessedSection(inNode["parser"])
         let charset = try decideCharset(&parser, &sample, report: &report)
@@ -60,12 +61,12 @@ public struct ConfigGuesser {
         var verifyRest = sample.windows.map(\.bytes)
         var verifyCharset: ConfigNode? = nil
         if isJSON {
-            let (chunks, cs) = try JSONGuesser(pass: pass, sample: sample, size: sampleSize).guess(&parser, text: text, report: &report)
+            let (chunks, cs) = try JSONGuesser(pass: pass, sample: sample).guess(&parser, text: text, report: &report)
             verifyHead = chunks[0]
             verifyRest = Array(chunks.dropFirst())
             verifyCharset = cs
         } else {
-            try CSVGuesser(pass: pass, sample: sample, size: sampleSize).guess(&parser, text: text, report: &report)
+            try CSVGuesser(pass: pass, sample: sample).guess(&parser, text: text, report: &report)
         }
         var config = seed.setting("in", to: input.setting("parser", to: Self.typeFirst(parser.node)))
         var guessed = Set(parser.guessed.map { "in.parser." + $0 })
@@ -75,9 +76,12 @@ public struct ConfigGuesser {
             guessed.insert("out")
             report.add(GuessDecision(key: "out", winner: "stdout", evidence: ["the seed has no 'out:'; stdout prints the records"]))
         }
-        config = try GuessVerifier(environment: environment, file: file).settle(
+        let verifier = GuessVerifier(environment: environment, file: file)
+        let guessedColumns = guessed.contains("in.parser.columns")
+        config = try verifier.settle(
             config, head: verifyHead, rest: verifyRest, charset: verifyCharset, name: sample.file, report: &report,
-            guessedColumns: guessed.contains("in.parser.columns"))
+            guessedColumns: guessedColumns)
+        if sampleSize == .all { config = try verifier.settleAll(config, report: &report, guessedColumns: guessedColumns) }
         report.sampleSummary = summary(sample)
         return GuessResult(config: config, guessed: guessed, report: report)
     }

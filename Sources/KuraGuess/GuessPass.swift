@@ -17,14 +17,9 @@ struct GuessPass {
 
     /// Parses `chunks` (decoded bytes, each as if a file of its own) with `parser` into `sink`.
     func parse(_ chunks: [[UInt8]], parser: ConfigNode, name: String, into sink: RecordSink) throws {
+        if chunks.allSatisfy(\.isEmpty) { return }
         let p = try pipeline(parser: parser)
         for c in chunks where !c.isEmpty { try p.parse(bytes: c, name: name, into: sink) }
-    }
-
-    /// Parses every input file with `parser` into `sink`.
-    func parseAll(parser: ConfigNode, into sink: RecordSink) throws {
-        let p = try pipeline(parser: parser)
-        for task in p.plan.tasks { try p.parse(task, into: sink) }
     }
 }
 

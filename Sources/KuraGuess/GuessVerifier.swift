@@ -52,6 +52,36 @@ struct GuessVerifier {
     }
 }
 
+extension GuessVerifier {
+    /// `config` proven on every record of every file (`--sample all`): each pass is a parse-only load, and a
+    /// column a value does not fit is widened (long to double, anything else to string) until a pass rejects
+    /// no value for its type.
+    func settleAll(_ config: ConfigNode, report: inout GuessReport, guessedColumns: Bool) throws -> ConfigNode {
+        var config = config
+        for _ in 0..<32 {
+            let pipeline = try environment.pipeline(config: config, file: file)
+            let sink = RejectCollector()
+            for task in pipeline.plan.tasks { try pipeline.parse(task, into: sink) }
+            guard guessedColumns, let bad = sink.rejects.first(where: { $0.code == .cast && $0.column != nil }),
+                let items = config.lookup("in.parser.columns")?.kindSequence,
+                let i = items.firstIndex(where: { $0["name"]?.scalarText == bad.column })
+            else {
+                report.sampleRejects = sink.rejects.count
+                report.rejectedSampleRows = sink.rejects.prefix(20).map { "\($0.location) [\($0.code)] \($0.message)" }
+                return config
+            }
+            let wider = items[i]["type"]?.scalarText == "long" ? "double" : "string"
+            var columns = items
+            columns[i] = columns[i].removing("format").setting("type", to: .scalar(wider))
+            report.add(GuessDecision(key: "in.parser.columns[\(i)].type (\(bad.column!))", candidates: [], winner: wider,
+                evidence: ["a value further into the data does not fit: \(bad.location): \(bad.message)"]))
+            let parser = config.lookup("in.parser")!.setting("columns", to: ConfigNode(.sequence(columns)))
+            config = config.setting("in", to: config["in"]!.setting("parser", to: parser))
+        }
+        return config
+    }
+}
+
 /// Keeps the records a parser rejects; drops the pages.
 final class RejectCollector: RecordSink {
     var rejects: [DataError] = []

@@ -40,7 +40,7 @@ enum HeaderGuesser {
             if !shapes.contains(shape(first[c]!)) { unlike += 1 }
         }
         let named = first.allSatisfy { isNameLike($0!) }
-        if unlike * 2 >= first.count || (named && unlike > 0) {
+        if named && (unlike * 2 >= first.count || (unlike > 0 && rows.count >= 3)) {
             return d(true, ["every column is a string, and \(unlike) of \(first.count) first-line values are shaped unlike every value below them", "line 1: \(line)"])
         }
         return d(false, ["every column is a string and the first line is shaped like the rest: \(line)"],

@@ -7,7 +7,6 @@ import KuraFormats
 struct JSONGuesser {
     let pass: GuessPass
     let sample: Sample
-    let size: SampleSize
 
     /// Fills in `parser` from `text` (the head of the sample as UTF-8), keeping what the seed set; returns the
     /// chunks it parsed and the charset it parsed them in when that is not the config's (for the verification).
@@ -32,16 +31,12 @@ struct JSONGuesser {
         let keys = KeyCollector()
         let collector = ValueCollector(columns: 0, holdFirst: false)
         collector.onRecord = keys.observe
-        if size == .all {
-            try pass.parseAll(parser: sampling, into: collector)
-        } else {
-            try pass.parse([chunks[0]], parser: sampling, name: sample.file, into: collector)
-            let windows = ValueCollector(columns: 0, holdFirst: false)
-            let windowKeys = KeyCollector()
-            windows.onRecord = windowKeys.observe
-            try pass.parse(Array(chunks.dropFirst()), parser: sampling, name: sample.file, into: windows)
-            if windows.rejects.isEmpty { keys.merge(windowKeys) }
-        }
+        try pass.parse([chunks[0]], parser: sampling, name: sample.file, into: collector)
+        let windows = ValueCollector(columns: 0, holdFirst: false)
+        let windowKeys = KeyCollector()
+        windows.onRecord = windowKeys.observe
+        try pass.parse(Array(chunks.dropFirst()), parser: sampling, name: sample.file, into: windows)
+        if windows.rejects.isEmpty { keys.merge(windowKeys) }
         report.sampleRejects = collector.rejects.count
         guard !parser.isUserSet("columns") else { return (chunks, samplingCharset) }
         if keys.nonObjects > 0 || keys.order.isEmpty {

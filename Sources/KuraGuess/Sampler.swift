@@ -64,7 +64,8 @@ struct Sampler {
         }
     }
 
-    /// Reads the sample of the input `inNode`; `givenDecoders` are the seed's decoders (nil: detect them).
+    /// Reads the sample of the input `inNode` (`.all` reads the default budget: the rest is read by the proof);
+    /// `givenDecoders` are the seed's decoders (nil: detect them).
     func read(_ inNode: ConfigNode, givenDecoders: [String]?, size: SampleSize) throws -> Sample {
         let input = try makeInput(inNode)
         let tasks = try input.plan(context: context).tasks
@@ -74,19 +75,18 @@ struct Sampler {
                 path: "in.path_prefix", mark: inNode["path_prefix"]?.mark, file: file,
                 "no input file matches path_prefix '\(prefix)'", fix: "point path_prefix at the files to guess from")
         }
-        let budget: Int
-        switch size {
-        case .bounded(let b): budget = b
-        case .all: budget = Int.max
-        }
+        var budget = 1 << 20
+        if case .bounded(let b) = size { budget = b }
         var decoders = givenDecoders ?? []
-        var head: (bytes: [UInt8], whole: Bool)
-        while true {
-            let headBudget = decoders.isEmpty && (first.size ?? 0) > Int64(budget) ? budget / 2 : budget
-            head = try readHead(first, input: input, decoders: try makeDecoders(decoders), budget: headBudget)
-            guard givenDecoders == nil, decoders.count < 3, let d = DecoderGuesser.decoder(forMagic: head.bytes[...]) else { break }
+        let head: (bytes: [UInt8], whole: Bool)
+        // The first bytes, decoded by the decoders found so far, tell whether another decoder applies.
+        while givenDecoders == nil, decoders.count < 3 {
+            let probe = try readHead(first, input: input, decoders: try makeDecoders(decoders), budget: 16)
+            guard let d = DecoderGuesser.decoder(forMagic: probe.bytes[...]) else { break }
             decoders.append(d)
         }
+        let headBudget = decoders.isEmpty && (first.size ?? 0) > Int64(budget) ? budget / 2 : budget
+        head = try readHead(first, input: input, decoders: try makeDecoders(decoders), budget: headBudget)
         var sample = Sample(
             file: first.name, tasks: tasks, decoders: decoders, head: head.bytes, headIsWhole: head.whole, windows: [],
             fileSize: decoders.isEmpty ? first.size : nil)

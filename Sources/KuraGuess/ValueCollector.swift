@@ -21,6 +21,10 @@ final class ValueCollector: RecordSink {
     }
 
     func emit(_ page: Page) throws {
+        if onRecord == nil && (!holdFirst || (first != nil && keptRows.count >= 200)) {
+            observeColumns(page)
+            return
+        }
         for r in 0..<page.rowCount {
             rows += 1
             if let onRecord {
@@ -36,6 +40,26 @@ final class ValueCollector: RecordSink {
             }
             for c in 0..<min(page.schema.count, guessers.count) {
                 if page.isNull(row: r, column: c) { guessers[c].nulls += 1 } else { page.withBytes(row: r, column: c, guessers[c].observe) }
+            }
+        }
+    }
+
+    /// Hands every value of `page` to its column's guesser, a column at a time (the fast path for whole files).
+    func observeColumns(_ page: Page) {
+        rows += page.rowCount
+        for c in 0..<min(page.schema.count, guessers.count) {
+            let g = guessers[c]
+            let vector = page.columns[c]
+            vector.bytes.withUnsafeBytes { bytes in
+                vector.offsets.withUnsafeBufferPointer { offsets in
+                    for r in 0..<page.rowCount {
+                        if !vector.validity[r] {
+                            g.nulls += 1
+                            continue
+                        }
+                        g.observe(UnsafeRawBufferPointer(rebasing: bytes[offsets[r]..<offsets[r + 1]]))
+                    }
+                }
             }
         }
     }
