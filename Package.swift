@@ -73,6 +73,9 @@ let package = Package(
         // kura's own tables (runs, file ledger, rejects), versioned, in SQLite and PostgreSQL.
         .target(name: "KuraWarehouse", dependencies: ["KuraCore", "KuraSQLite", "KuraLibPQ"]),
         .target(name: "KuraRuntime", dependencies: ["KuraCore", "KuraFormats", .product(name: "Yams", package: "Yams")]),
+        // `kura guess`: one guesser per decision (decoders, charset, dialect, layout, header, types), proven with
+        // the real parser plugins through the load plan.
+        .target(name: "KuraGuess", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime"]),
         // Cron expressions, schedules, job files and (next) the scheduler's decisions.
         .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime", "KuraWarehouse", "KuraSQLite", "KuraLibPQ"]),
         // The jobs as Kubernetes objects (CronJobs, Indexed Jobs, the ConfigMap of job files, Secret references).
@@ -80,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraFormats", "KuraRuntime", "KuraJobs", "KuraKubernetes", "KuraBuiltins", "CMalloc",
+                "KuraCore", "KuraFormats", "KuraRuntime", "KuraGuess", "KuraJobs", "KuraKubernetes", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
@@ -118,6 +121,10 @@ let package = Package(
         .testTarget(
             name: "FormatterCSVTests",
             dependencies: ["FormatterCSV", "OutputNull", "OutputStdout", "KuraTestSupport"]),
+        .testTarget(
+            name: "KuraGuessTests",
+            dependencies: ["kura", "KuraGuess", "KuraRuntime", "KuraBuiltins", "KuraFormats", "KuraTestSupport"],
+            exclude: ["Golden"]),
         .testTarget(
             name: "KuraRuntimeTests",
             dependencies: [

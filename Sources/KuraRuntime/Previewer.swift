@@ -92,8 +92,42 @@ public enum PreviewFormat: String, CaseIterable, Sendable {
             }
             return String(decoding: out, as: UTF8.self)
         case .table:
-            return TableRenderer.render(result)
+            return TableRenderer.render(result) + Self.rejectsText(result)
         }
+    }
+
+    /// The records as blocks, one line per column (`name:type: value`), then the rejected records.
+    public static func renderVertical(_ result: Previewer.Result) -> String {
+        let schema = result.schema
+        let labels = schema.columns.map { "\($0.name):\($0.type)" }
+        let width = labels.map(TableRenderer.width).max() ?? 0
+        var out: [String] = []
+        var n = 0
+        for page in result.pages {
+            for r in 0..<page.rowCount {
+                n += 1
+                out.append("*************************** \(n) ***************************")
+                for (c, label) in labels.enumerated() {
+                    let pad = String(repeating: " ", count: width - TableRenderer.width(label))
+                    let value = page.isNull(row: r, column: c) ? "null" : TableRenderer.cell(page, r, c)
+                    out.append(pad + label + ": " + value)
+                }
+            }
+        }
+        return out.joined(separator: "\n") + (out.isEmpty ? "" : "\n") + rejectsText(result)
+    }
+
+    /// The records the preview rejected, one line each with its place and reason (empty when none).
+    public static func rejectsText(_ result: Previewer.Result) -> String {
+        guard !result.rejects.isEmpty else { return "" }
+        var lines = ["\(result.rejects.count) record(s) rejected (a run would reject them too):"]
+        for e in result.rejects.prefix(100) {
+            let column = e.column.map { " column '\($0)'" } ?? ""
+            lines.append("  \(e.location)\(column) [\(e.code)]: \(e.message)")
+            lines.append("    raw: " + TableRenderer.escapeControls(String(e.rawText.prefix(200))))
+        }
+        if result.rejects.count > 100 { lines.append("  … and \(result.rejects.count - 100) more") }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 
