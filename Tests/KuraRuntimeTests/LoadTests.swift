@@ -337,7 +337,7 @@ import Testing
             out: {type: sqlit}
             """) == """
             config error at c.yml:9:18 (filters[0].columns.b): column 'b' does not exist in the input schema; did you mean 'a'?
-            config error at c.yml:10:13 (out.type): unknown output plugin 'sqlit'; did you mean 'sqlite'? available: null, stdout, file, sqlite, postgresql
+            config error at c.yml:10:13 (out.type): unknown output plugin 'sqlit'; did you mean 'sqlite'? available: null, stdout, file, sqlite, postgresql, jdbc, redshift
             """)
     }
 }
