@@ -91,7 +91,7 @@ final class MemberReader {
             }
             v.validity.append(true)
         } catch {
-            throw DataError(.cast, file: "", column: column,
+            throw DataError(.cast, file: "filter column", column: column,
                 message: "column filter: \(target.path) \(error.message); change the column's type, or lift it as json")
         }
     }

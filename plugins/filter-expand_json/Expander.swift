@@ -45,7 +45,7 @@ final class Expander: PageFilter {
             } catch let e as Invalid {
                 builder.discardRecord()
                 if stopOnInvalidRecord {
-                    throw DataError(.unexpectedJSON, file: "", column: page.schema[jsonColumn].name,
+                    throw DataError(.unexpectedJSON, file: "filter expand_json", column: page.schema[jsonColumn].name,
                         message: "expand_json found an invalid record: \(e.message); fix the data or set stop_on_invalid_record: false to skip such records")
                 }
             }

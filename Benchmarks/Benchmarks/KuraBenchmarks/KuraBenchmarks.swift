@@ -104,6 +104,21 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // MARK: Filters (over the parsed sample; the parse itself is "CSV tokenizer+conversion")
+
+    let eventPages = try! FilterWorkloads.pages()
+    let eventSchema = eventPages[0].schema
+    for (name, chain) in [("column + row", FilterWorkloads.columnAndRow), ("one expression column", FilterWorkloads.expression)] {
+        Benchmark("Filters: \(name) (100k parsed events)", configuration: .init(metrics: parserMetrics)) { benchmark in
+            let filters = try FilterWorkloads.chain(chain, input: eventSchema)
+            benchmark.startMeasurement()
+            try measured(benchmark, bytes: sample.csv.count, records: sampleRows) {
+                let n = try FilterWorkloads.run(eventPages, filters)
+                expect(n == sampleRows, "filters \(name): \(n) rows")
+            }
+        }
+    }
+
     // MARK: gzip
 
     Benchmark("gzip decode (events CSV, MB/s of output)", configuration: .init(metrics: parserMetrics)) { benchmark in
