@@ -12,8 +12,15 @@ struct PluginsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print Markdown with each plugin's example config.")
     var markdown = false
 
+    @Option(name: .long, help: ArgumentHelp("Write one reference page per built-in plugin into DIR.", valueName: "DIR"))
+    var reference: String?
+
     func run() throws {
         let builtins = BuiltinPlugins.descriptors
+        if let reference {
+            for path in try PluginReference.write(builtins, to: reference) { print(path) }
+            return
+        }
         let external = try ExternalPlugins.discover(workingDirectory: FileManager.default.currentDirectoryPath, taken: builtins)
         let all = builtins + external.map(\.descriptor)
         func marker(_ d: PluginDescriptor) -> String {
