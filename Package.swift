@@ -8,7 +8,7 @@ func plugin(_ name: String, _ path: String, _ extra: [Target.Dependency] = []) -
 
 let pluginTargets: [Target] = [
     plugin("InputFile", "input-file"),
-    plugin("DecoderGzip", "decoder-gzip", ["CZlib"]),
+    plugin("DecoderGzip", "decoder-gzip", ["CZlib", "CIsal"]),
     plugin("DecoderBzip2", "decoder-bzip2", ["CBzip2"]),
     plugin("ParserCSV", "parser-csv", ["KuraFormats"]),
     plugin("ParserJSON", "parser-json", ["KuraFormats"]),
@@ -55,6 +55,8 @@ let package = Package(
         // Vectorized byte classification (C with SSE2/AVX2 intrinsics) for the tokenizers.
         .target(name: "CKuraSIMD"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // ISA-L's igzip: the gzip decoder's inflate (zlib stays the fallback for zlib-wrapped streams).
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CBzip2", providers: [.apt(["libbz2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),

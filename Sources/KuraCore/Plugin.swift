@@ -172,6 +172,12 @@ public protocol PageFilter: AnyObject {
     func filter(_ page: Page) throws -> Page
 }
 
+/// A filter that holds something for its task (a process, a connection): `finish()` is called after the task's
+/// last page, and may fail the task.
+public protocol FinishingPageFilter: PageFilter {
+    func finish() throws
+}
+
 /// A filter plugin: maps the input schema to its output schema at plan time.
 public protocol FilterPlugin: AnyObject {
     /// The output schema; throws a `ConfigError` when the options do not fit `input`.

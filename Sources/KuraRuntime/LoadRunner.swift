@@ -172,6 +172,7 @@ public final class LoadRunner {
         do {
             readerCPU = try streamDecoded(task) { chunk in try parser.push(chunk, to: sink) }
             try parser.finish(to: sink)
+            for f in filters { try (f as? FinishingPageFilter)?.finish() }
             try writer.finish()
         } catch {
             writer.abort()

@@ -45,6 +45,17 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// The built-in plugins and those found under `plugins/` and `KURA_PLUGIN_PATH`; a manifest that cannot be read
+    /// is reported, and only the built-ins are used.
+    static func registry() -> PluginRegistry {
+        do {
+            return try ExternalPlugins.registry(builtins: BuiltinPlugins.descriptors, workingDirectory: FileManager.default.currentDirectoryPath)
+        } catch {
+            FileHandle.standardError.write("warning: out-of-process plugins are not available: \(error)\n".data(using: .utf8)!)
+            return BuiltinPlugins.registry
+        }
+    }
+
     /// The environment the commands run in.
     func environment() -> KuraEnvironment {
         var map: [String: String] = [:]
@@ -53,7 +64,7 @@ struct GlobalOptions: ParsableArguments {
             map[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
         return KuraEnvironment(
-            registry: BuiltinPlugins.registry,
+            registry: Self.registry(),
             logger: KuraEnvironment.stderrLogger(
                 level: LogLevel(name: logLevel) ?? .info,
                 format: (logFormat ?? ProcessInfo.processInfo.environment["KURA_LOG_FORMAT"]).flatMap(LogFormat.init) ?? .text),

@@ -108,10 +108,10 @@ final class Collector: @unchecked Sendable {
         #expect(try printed("UTC", [[.long(1), .null, .null, .null, .null, .null]], dryRun: true) == "")
     }
 
-    @Test func linesOfParallelTasksDoNotInterleave() throws {
+    /// Tasks finishing in any order, on several threads, print in task order, then record order.
+    @Test func parallelTasksPrintInTaskOrder() throws {
         let collector = Collector()
         let output = StdoutOutputPlugin(options: .init()) { bytes in
-            collector.calls += 1
             // Write in two halves: without the lock, another task could slip in between.
             let half = bytes.count / 2
             collector.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<half]))
@@ -119,21 +119,46 @@ final class Collector: @unchecked Sendable {
             collector.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[half...]))
         }
         let small = Schema([("task", .long), ("row", .long)])
-        let session = try output.begin(schema: small, tasks: [], context: context)
+        let session = try output.begin(schema: small, tasks: (0..<4).map { InputTask(name: "f\($0)") }, context: context)
+        // Task 3 finishes first and task 0 last; each adds its pages from its own thread.
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             let w = try! session.openTask(t)
             for p in 0..<20 {
                 try! w.add(page(small, (0..<10).map { [.long(Int64(t)), .long(Int64(p * 10 + $0))] }))
             }
+            usleep(UInt32(3 - t) * 20_000)
             try! w.finish()
         }
-        let lines = collector.text.split(separator: "\n")
-        #expect(lines.count == 4 * 20 * 10)
-        #expect(collector.calls == 80)
-        for t in 0..<4 {
-            let rows = lines.filter { $0.hasPrefix("\(t),") }.map { Int($0.split(separator: ",")[1])! }
-            #expect(rows == Array(0..<200))
-        }
+        let expected = (0..<4).flatMap { t in (0..<200).map { "\(t),\($0)" } }
+        #expect(collector.text.split(separator: "\n").map(String.init) == expected)
+    }
+
+    /// A task's waiting lines beyond the memory limit go through a temporary file and come out unchanged, in order.
+    @Test func waitingLinesSpillToATemporaryFile() throws {
+        let collector = Collector()
+        let order = TaskOrder(printer: { collector.bytes.append(contentsOf: $0) }, memoryLimit: 10)
+        try order.add(Array("b1\nb2\n".utf8), task: 1)
+        try order.add(Array("b3 longer than the limit\n".utf8), task: 1)
+        try order.add(Array("b4\n".utf8), task: 1)
+        try order.add(Array("c1\n".utf8), task: 2)
+        order.finish(task: 2)
+        order.finish(task: 1)
+        #expect(collector.text == "")
+        try order.add(Array("a1\n".utf8), task: 0)
+        #expect(collector.text == "a1\n")
+        order.finish(task: 0)
+        #expect(collector.text == "a1\nb1\nb2\nb3 longer than the limit\nb4\nc1\n")
+    }
+
+    /// An aborted task's waiting lines are dropped; the tasks after it still print in order.
+    @Test func abortedTaskPrintsNothingMore() throws {
+        let collector = Collector()
+        let order = TaskOrder(printer: { collector.bytes.append(contentsOf: $0) })
+        try order.add(Array("b\n".utf8), task: 1)
+        try order.add(Array("c\n".utf8), task: 2)
+        order.abort(task: 1)
+        order.finish(task: 0)
+        #expect(collector.text == "c\n")
     }
 
     @Test func optionsDecoding() throws {

@@ -43,6 +43,7 @@ struct CSVCase: CustomTestStringConvertible, Sendable {
 private func row(_ id: Int64, _ v: String?) -> [Value] { [.long(id), v.map { .string($0) } ?? .null] }
 private func strings(_ vs: String?...) -> [Value] { vs.map { $0.map { .string($0) } ?? .null } }
 private let abc = [("a", "string"), ("b", "string"), ("c", "string")]
+private let space = ("delimiter", ConfigNode(.scalar(" ", quoted: true)))
 private let stray = ("quotes_in_quoted_fields", ConfigNode.scalar("ACCEPT_STRAY_QUOTES_ASSUMING_NO_DELIMITERS_IN_FIELDS"))
 
 enum CSVConformance {
@@ -84,6 +85,43 @@ enum CSVConformance {
         CSVCase("no_trailing_newline_unquoted", "1,a\n2,b", rows: [row(1, "a"), row(2, "b")]),
         CSVCase("empty_lines", "\n1,a\n\n\r\n\r2,b\n\nx,c\n\n", rows: [row(1, "a"), row(2, "b")], rejects: [(.cast, 8)]),
         CSVCase("only_line_breaks", "\n\r\n\r\n", rows: []),
+
+        // A space as the delimiter: after a closing quote it is the delimiter, never skipped as padding.
+        CSVCase(
+            "space_delimiter_access_log",
+            "203.0.113.9 - - \"2024-05-01 10:00:00\" \"POST /api/orders HTTP/1.1\" 201 512\n"
+                + "198.51.100.7 - bob \"2024-05-01 10:00:01\" \"GET /\" 304 0\n",
+            columns: [
+                ("ip", "string"), ("ident", "string"), ("user", "string"), ("time", "string"), ("request", "string"),
+                ("status", "long"), ("bytes", "long"),
+            ],
+            options: [space],
+            rows: [
+                strings("203.0.113.9", "-", "-", "2024-05-01 10:00:00", "POST /api/orders HTTP/1.1") + [.long(201), .long(512)],
+                strings("198.51.100.7", "-", "bob", "2024-05-01 10:00:01", "GET /") + [.long(304), .long(0)],
+            ]),
+        CSVCase(
+            "space_delimiter_quoted_fields", "\"a b\" \"c\" d\n\"x\" y \"z\"", columns: abc, options: [space],
+            rows: [strings("a b", "c", "d"), strings("x", "y", "z")]),
+        CSVCase(
+            "space_delimiter_two_spaces_make_an_empty_field", "a  b\n\"a\"  \"b\"\n", columns: abc, options: [space],
+            rows: [strings("a", nil, "b"), strings("a", nil, "b")]),
+        CSVCase(
+            "space_delimiter_trailing_space", "1 a \n2 \"b\" \n3 c\n", options: [space],
+            rows: [row(3, "c")], rejects: [(.tooManyColumns, 1), (.tooManyColumns, 2)]),
+        CSVCase(
+            "space_delimiter_trailing_space_allowed", "1 a \n2 \"b\" \n", options: [space, ("allow_extra_columns", .scalar("true"))],
+            rows: [row(1, "a"), row(2, "b")]),
+        CSVCase(
+            "space_delimiter_trim_if_not_quoted", "a \" b \" c\nd  e\n", columns: abc,
+            options: [space, ("trim_if_not_quoted", .scalar("true"))],
+            rows: [strings("a", " b ", "c"), strings("d", nil, "e")]),
+        CSVCase(
+            "space_delimiter_text_after_closing_quote", "\"a\"b c d\n1 2 3\n", columns: abc, options: [space],
+            rows: [strings("1", "2", "3")], rejects: [(.invalidQuote, 1)]),
+        CSVCase(
+            "delimiter_starting_with_space", "\"a\" | b\n\"c\"  | d\n", columns: [("a", "string"), ("b", "string")],
+            options: [("delimiter", ConfigNode(.scalar(" |", quoted: true)))], rows: [strings("a", " b"), strings("c", " d")]),
 
         // Quotes and escapes.
         CSVCase(

@@ -34,6 +34,9 @@ import Testing
         [("max_quoted_size_limit", .scalar("40")), ("escape", .scalar("\""))],
         [("null_string", .scalar("NA"))],
         [("delimiter", ConfigNode(.scalar(" ", quoted: true))), ("quote", .scalar("'"))],
+        [("delimiter", ConfigNode(.scalar(" ", quoted: true)))],
+        [("delimiter", ConfigNode(.scalar(" ", quoted: true))), ("escape", .scalar("\""))],
+        [("delimiter", ConfigNode(.scalar(" ", quoted: true))), ("allow_extra_columns", .scalar("true"))],
     ]
 
     /// Pieces records are made of: plain text, structure, and text long enough to cross 64-byte blocks.
@@ -80,6 +83,26 @@ import Testing
             fastRecords += fast.rows.count
         }
         #expect(fastRecords > 0)
+    }
+
+    /// Every golden case gives the same rows and rejects on both tokenizers (the fast one where the dialect allows).
+    @Test(arguments: CSVConformance.cases)
+    func goldenCasesAgree(_ c: CSVCase) throws {
+        let cols = ConfigNode(
+            .sequence(c.columns.map { ConfigNode.mapping([("name", .scalar($0.0)), ("type", .scalar($0.1))]) }))
+        let plugin = try CSVParserPlugin(config: PluginConfig(node: .mapping([("columns", cols)] + c.options), path: "in.parser"))
+        let ctx = PluginContext(workingDirectory: "", sessionTime: Timestamp(nanos: 0), logger: .silent)
+        var results: [CollectingSink] = []
+        for fast in [true, false] {
+            let parser = try plugin.makeParser(for: InputTask(name: "t.csv"), context: ctx, fastScan: fast)
+            let sink = CollectingSink()
+            try c.input.withUnsafeBytes { try parser.push($0, to: sink) }
+            try parser.finish(to: sink)
+            results.append(sink)
+        }
+        #expect(results[0].rows == c.rows, "\(c.name)")
+        #expect(results[0].rows == results[1].rows, "\(c.name)")
+        #expect(results[0].rejects.map(summary) == results[1].rejects.map(summary), "\(c.name)")
     }
 
     @Test func longQuotedFieldsAcrossBlocksWithDoubledQuotes() throws {

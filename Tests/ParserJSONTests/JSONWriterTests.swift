@@ -74,8 +74,89 @@ import Testing
         #expect(try format(["newline": "CR"]) == Self.expected.map { $0 + "\r" }.joined())
         #expect(throws: ConfigError.self) { try format(["newline": "NEL"]) }
         #expect(throws: ConfigError.self) { try format(["timestamp_format": "%Y"]) }
+        #expect(try format(["encoding": "UTF-8", "json_columns": ["j"]]) == Self.expected.map { $0 + "\n" }.joined())
         #expect(JSONLFormatterPlugin.descriptor.kind == .formatter)
         #expect(JSONLFormatterPlugin.descriptor.name == "jsonl")
+    }
+
+    /// One record of `schema` through the formatter made from `config`, as bytes.
+    func formatBytes(_ config: ConfigNode, _ schema: Schema, _ row: [Value]) throws -> [UInt8] {
+        let plugin = try JSONLFormatterPlugin(config: PluginConfig(node: config, path: "out.formatter"))
+        let formatter = try plugin.makeFormatter(schema: schema)
+        var builder = PageBuilder(schema: schema)
+        for (c, v) in row.enumerated() { builder.set(c, v) }
+        builder.finishRecord()
+        var out: [UInt8] = []
+        try formatter.format(builder.build()) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    @Test func embulkFormatterJsonlNewlines() throws {
+        let one = Schema([("a", .long)])
+        #expect(try formatBytes(["newline": "NUL"], one, [.long(1)]) == Array("{\"a\":1}".utf8) + [0])
+        #expect(try formatBytes(["newline": "NO"], one, [.long(1)]) == Array("{\"a\":1}".utf8))
+        #expect(try formatBytes(["newline": "crlf"], one, [.long(1)]) == Array("{\"a\":1}\r\n".utf8))
+    }
+
+    @Test func dateFormatAndTimezoneWriteTimestamps() throws {
+        let schema = Schema([("t", .timestamp), ("n", .timestamp)])
+        let row: [Value] = [.timestamp(Timestamp(seconds: 1_430_036_605, nanosecond: 123_456_789)), .null]
+        let java = try formatBytes(["date_format": "yyyy-MM-dd'T'HH:mm:ss.SSSZ", "timezone": "Asia/Tokyo"], schema, row)
+        #expect(String(decoding: java, as: UTF8.self) == "{\"t\":\"2015-04-26T17:23:25.123+0900\",\"n\":null}\n")
+        let plain = try formatBytes(["date_format": "yyyy-MM-dd HH:mm:ss"], schema, row)
+        #expect(String(decoding: plain, as: UTF8.self) == "{\"t\":\"2015-04-26 08:23:25\",\"n\":null}\n")
+        let words = try formatBytes(["date_format": "EEE, dd MMM yy 'at' hh:mm a XXX", "timezone": "-05:00"], schema, row)
+        #expect(String(decoding: words, as: UTF8.self) == "{\"t\":\"Sun, 26 Apr 15 at 03:23 AM -05:00\",\"n\":null}\n")
+        let strftime = try formatBytes(["date_format": "%Y/%m/%d %H:%M:%S %:z", "timezone": "+09:00"], schema, row)
+        #expect(String(decoding: strftime, as: UTF8.self) == "{\"t\":\"2015/04/26 17:23:25 +09:00\",\"n\":null}\n")
+        let literal = try formatBytes(["date_format": "'day' dd 'o''clock' HH"], schema, row)
+        #expect(String(decoding: literal, as: UTF8.self) == "{\"t\":\"day 26 o'clock 08\",\"n\":null}\n")
+    }
+
+    @Test func dateFormatMistakesAreConfigErrors() throws {
+        let schema = Schema([("t", .timestamp)])
+        let unsupported = #expect(throws: ConfigError.self) { try formatBytes(["date_format": "yyyy-MM-dd G"], schema, [.null]) }
+        #expect(unsupported?.path == "out.formatter.date_format")
+        #expect(unsupported?.message.contains("'G'") == true)
+        let zone = #expect(throws: ConfigError.self) { try formatBytes(["date_format": "yyyy", "timezone": "Mars/Base"], schema, [.null]) }
+        #expect(zone?.path == "out.formatter.timezone")
+        let alone = #expect(throws: ConfigError.self) { try formatBytes(["timezone": "UTC"], schema, [.null]) }
+        #expect(alone?.fix?.contains("date_format") == true)
+        let single = #expect(throws: ConfigError.self) { try formatBytes(["date_format": "d/M/yyyy"], schema, [.null]) }
+        #expect(single?.message.contains("not supported") == true)
+    }
+
+    @Test func jsonColumnsNestStringColumnsHoldingJSON() throws {
+        let schema = Schema([("id", .long), ("payload", .string), ("note", .string), ("doc", .json)])
+        let row: [Value] = [.long(7), .string(" {\"k\": [1, 2.50, 123456789012345678901234567890]} "), .string("{\"not\":1}"), .json("{\"d\":true}")]
+        let out = try formatBytes(["json_columns": ["payload", "doc"]], schema, row)
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == "{\"id\":7,\"payload\":{\"k\":[1,2.50,123456789012345678901234567890]},\"note\":\"{\\\"not\\\":1}\",\"doc\":{\"d\":true}}\n")
+        let nullRow = try formatBytes(["json_columns": ["payload"]], schema, [.long(1), .null, .null, .null])
+        #expect(String(decoding: nullRow, as: UTF8.self) == "{\"id\":1,\"payload\":null,\"note\":null,\"doc\":null}\n")
+        let bad = #expect(throws: SystemError.self) { try formatBytes(["json_columns": ["payload"]], schema, [.long(1), .string("{oops"), .null, .null]) }
+        #expect(bad?.message.contains("column 'payload'") == true)
+        #expect(bad?.message.contains("{oops") == true)
+        let unknown = #expect(throws: ConfigError.self) { try formatBytes(["json_columns": ["paylaod"]], schema, row) }
+        #expect(unknown?.fix == "did you mean 'payload'?")
+        let wrongType = #expect(throws: ConfigError.self) { try formatBytes(["json_columns": ["id"]], schema, row) }
+        #expect(wrongType?.message.contains("long") == true)
+    }
+
+    @Test func encodingTranscodesTheOutput() throws {
+        let schema = Schema([("s", .string)])
+        let row: [Value] = [.string("é😀")]
+        let utf8 = try formatBytes([:], schema, row)
+        let text = String(decoding: utf8, as: UTF8.self)
+        #expect(try formatBytes(["encoding": "UTF-16LE"], schema, row) == text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        #expect(try formatBytes(["encoding": "utf-16be"], schema, row) == text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+        let utf32be = try formatBytes(["encoding": "UTF-32BE"], schema, row)
+        #expect(utf32be.count == text.unicodeScalars.count * 4)
+        #expect(Array(utf32be[(utf32be.count - 4)...]) == [0, 0, 0, 10])
+        let utf32le = try formatBytes(["encoding": "UTF-32LE"], schema, row)
+        #expect(Array(utf32le[(utf32le.count - 4)...]) == [10, 0, 0, 0])
+        #expect(throws: ConfigError.self) { try formatBytes(["encoding": "Shift_JIS"], schema, row) }
     }
 
     @Test func parserAndFormatterRoundTrip() throws {

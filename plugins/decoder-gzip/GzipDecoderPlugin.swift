@@ -1,4 +1,3 @@
-import CZlib
 import KuraCore
 
 /// The `gzip` decoder: decompresses gzip files, including files made of several concatenated gzip members.
@@ -29,18 +28,22 @@ public final class GzipDecoderPlugin: DecoderPlugin {
     }
 }
 
-/// An incremental gzip decompressor for one file, built directly on zlib's `inflate`.
+/// An incremental gzip decompressor for one file, on ISA-L's igzip (zlib for a zlib-wrapped stream).
 ///
 /// Input may arrive in chunks of any size; output is handed to the sink in chunks of up to `bufferSize` bytes
-/// (a chunk is emitted when the buffer is full, and the rest at `finish`).
+/// (a chunk is emitted when the buffer is full, and the rest at `finish`). Members, truncation and trailing
+/// garbage are tracked here, the same whatever the engine.
 public final class GzipDecoder: ByteTransform {
     /// The size of the output buffer: 256 KiB.
     public static let bufferSize = 256 * 1024
 
     /// The file (task) name used in error messages.
     public let name: String
+    /// The inflate implementation asked for (default `.automatic`).
+    public let engine: InflateEngine
 
-    private let stream: UnsafeMutablePointer<z_stream>
+    /// Made at the first byte, when the engine is known.
+    private var inflater: Inflater?
     private let output: UnsafeMutablePointer<UInt8>
     /// Bytes waiting in `output`.
     private var buffered = 0
@@ -57,27 +60,25 @@ public final class GzipDecoder: ByteTransform {
     /// The error that stopped the stream; later calls throw it again.
     private var failure: Error?
 
-    /// Creates a decompressor; `name` is the file named in error messages.
-    public init(name: String) throws {
+    /// Creates a decompressor; `name` is the file named in error messages, `engine` the inflate implementation
+    /// (default `.automatic`: ISA-L for a gzip file, zlib for a zlib stream).
+    public init(name: String, engine: InflateEngine = .automatic) throws {
         self.name = name
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
+        self.engine = engine
         output = .allocate(capacity: GzipDecoder.bufferSize)
-        // 15 + 32: a 32 KiB window, and detect a gzip or zlib header automatically.
-        let rc = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-            output.deallocate()
-            throw SystemError("cannot initialise the gzip decompressor for \(name) (zlib error \(rc))")
-        }
     }
 
     deinit {
-        inflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
         output.deallocate()
+    }
+
+    /// The implementation for a stream whose first byte is `first`.
+    private func makeInflater(first: UInt8) throws -> Inflater {
+        switch engine {
+        case .isal: return IsalInflater()
+        case .zlib: return try ZlibInflater()
+        case .automatic: return first == 0x1f ? IsalInflater() : try ZlibInflater()
+        }
     }
 
     public func push(_ input: UnsafeRawBufferPointer, to sink: ByteSink) throws {
@@ -85,6 +86,7 @@ public final class GzipDecoder: ByteTransform {
         guard var next = input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count > 0 else { return }
         var left = input.count
         do {
+            if inflater == nil { inflater = try makeInflater(first: next[0]) }
             while left > 0 {
                 if !inMember {
                     inMember = true
@@ -105,55 +107,67 @@ public final class GzipDecoder: ByteTransform {
                 left -= used
                 offset += Int64(used)
             }
+        } catch let f as InflateFailure {
+            let error = describe(f)
+            failure = error
+            throw error
         } catch {
             failure = error
             throw error
         }
     }
 
-    /// Feeds up to `count` bytes to inflate, stopping early at the end of a member; returns the bytes consumed.
+    /// Feeds up to `count` bytes to the inflater, stopping early at the end of a member; returns the bytes consumed.
     private func inflateChunk(_ bytes: UnsafeMutablePointer<UInt8>, count: Int, to sink: ByteSink) throws -> Int {
-        stream.pointee.next_in = bytes
-        stream.pointee.avail_in = UInt32(count)
+        let inflater = inflater!
+        var used = 0
         while true {
             if buffered == GzipDecoder.bufferSize { try flush(to: sink) }
-            stream.pointee.next_out = output + buffered
-            stream.pointee.avail_out = UInt32(GzipDecoder.bufferSize - buffered)
-            let rc = inflate(stream, Z_NO_FLUSH)
-            buffered = GzipDecoder.bufferSize - Int(stream.pointee.avail_out)
-            let used = count - Int(stream.pointee.avail_in)
-            switch rc {
-            case Z_OK, Z_BUF_ERROR:
-                // Z_BUF_ERROR only means no progress was possible: the input is used up.
-                if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return used }
-            case Z_STREAM_END:
+            let step: InflateStep
+            do {
+                step = try inflater.inflate(
+                    bytes + used, count: count - used, into: output + buffered, capacity: GzipDecoder.bufferSize - buffered)
+            } catch InflateFailure.data(let reason, let at) {
+                throw InflateFailure.data(reason, used: used + at)
+            } catch InflateFailure.needsDictionary(let at) {
+                throw InflateFailure.needsDictionary(used: used + at)
+            }
+            used += step.used
+            buffered += step.produced
+            if step.memberEnded {
                 members += 1
                 inMember = false
                 magicChecked = 0
-                // Later members must be gzip (31 = 15 + 16: gzip header only).
-                let reset = inflateReset2(stream, 31)
-                guard reset == Z_OK else {
-                    throw SystemError("cannot reset the gzip decompressor for \(name) (zlib error \(reset))")
-                }
+                try inflater.startNextMember()
                 return used
-            case Z_NEED_DICT:
-                throw corrupt(
-                    at: offset + Int64(used),
-                    "the data is a zlib stream that needs a preset dictionary, which a file cannot supply")
-            case Z_DATA_ERROR:
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "invalid compressed data"
-                if members == 0 && offset + Int64(used) <= memberStart + 2 {
-                    throw DataError(
-                        .corruptInput, file: name, byteOffset: offset + Int64(used),
-                        message: "the file is not gzip-compressed (\(reason)); remove the gzip decoder from "
-                            + "'in.decoders' if the file is plain, or check that this is the right file")
-                }
-                throw corrupt(at: offset + Int64(used), reason)
-            case Z_MEM_ERROR:
-                throw SystemError("out of memory while decompressing \(name)")
-            default:
-                throw SystemError("unexpected zlib error \(rc) while decompressing \(name)")
             }
+            if used == count && buffered < GzipDecoder.bufferSize { return used }
+            if step.used == 0 && step.produced == 0 && buffered < GzipDecoder.bufferSize {
+                throw SystemError("the gzip decompressor made no progress on \(name) at compressed byte \(offset + Int64(used))")
+            }
+        }
+    }
+
+    /// The error for an inflater's failure, `used` bytes after `offset`.
+    private func describe(_ failure: InflateFailure) -> Error {
+        switch failure {
+        case .data(let reason, let used):
+            let position = offset + Int64(used)
+            // ISA-L reads the whole header before judging it, so its "incorrect header check" may come later.
+            if members == 0 && (position <= memberStart + 2 || reason == "incorrect header check") {
+                return DataError(
+                    .corruptInput, file: name, byteOffset: position,
+                    message: "the file is not gzip-compressed (\(reason)); remove the gzip decoder from "
+                        + "'in.decoders' if the file is plain, or check that this is the right file")
+            }
+            return corrupt(at: position, reason)
+        case .needsDictionary(let used):
+            return corrupt(
+                at: offset + Int64(used), "the data is a zlib stream that needs a preset dictionary, which a file cannot supply")
+        case .memory:
+            return SystemError("out of memory while decompressing \(name)")
+        case .library(let message):
+            return SystemError("cannot decompress \(name): \(message)")
         }
     }
 

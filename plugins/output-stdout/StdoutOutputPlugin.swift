@@ -11,8 +11,8 @@ import Darwin
 /// The `stdout` output: prints each record as one line of its values joined by `,`, as Embulk's `stdout` output.
 ///
 /// Nulls print as nothing, strings and json as they are (unquoted), doubles in their shortest form, and timestamps
-/// as `2024-01-01 00:00:00 UTC` in `timezone`. Each page is printed in one locked write, so lines of tasks running
-/// in parallel never interleave. Nothing is printed in a dry run.
+/// as `2024-01-01 00:00:00 UTC` in `timezone`. Records print in task order, then record order (the input files'
+/// order, whatever the number of threads): see `TaskOrder`. Nothing is printed in a dry run.
 public final class StdoutOutputPlugin: OutputPlugin {
     /// The registry entry of the output.
     public static let descriptor = PluginDescriptor(
@@ -43,7 +43,7 @@ public final class StdoutOutputPlugin: OutputPlugin {
         self.printer = printer ?? StdoutOutputPlugin.writeToStandardOutput
     }
 
-    /// Held while a page is printed, so that pages of parallel tasks never interleave.
+    /// Held while bytes are printed, so that pages of runs in the same process never interleave.
     static let printLock = NSLock()
 
     /// Writes all of `bytes` to file descriptor 1.
@@ -66,24 +66,24 @@ public final class StdoutOutputPlugin: OutputPlugin {
                 printer: printer, dryRun: context.isDryRun)
     }
 
-    /// One run: hands out task writers; commit and abort have nothing to do.
+    /// One run: hands out task writers that print in task order; commit and abort have nothing to do.
     final class Session: OutputSession {
         let schema: Schema
         let zone: ZoneRule
         let timezone: String
-        let printer: Printer
+        let order: TaskOrder
         let dryRun: Bool
 
         init(schema: Schema, zone: ZoneRule, timezone: String, printer: @escaping Printer, dryRun: Bool) {
             self.schema = schema
             self.zone = zone
             self.timezone = timezone
-            self.printer = printer
+            self.order = TaskOrder(printer: { bytes in StdoutOutputPlugin.printLock.withLock { printer(bytes) } })
             self.dryRun = dryRun
         }
 
         func openTask(_ index: Int) throws -> OutputTaskWriter {
-            LinePrinter(schema: schema, zone: zone, timezone: timezone, printer: printer, dryRun: dryRun)
+            LinePrinter(schema: schema, zone: zone, timezone: timezone, order: order, task: index, dryRun: dryRun)
         }
 
         func commit(_ report: CommitReport) throws {}
@@ -96,18 +96,20 @@ final class LinePrinter: OutputTaskWriter {
     let schema: Schema
     let types: [ColumnType]
     let zone: ZoneRule
-    let printer: StdoutOutputPlugin.Printer
+    let order: TaskOrder
+    let task: Int
     let dryRun: Bool
     /// The zone's fixed offset and the name printed after timestamps, for UTC and `+09:00`-style zones.
     let fixed: (offset: Int, name: [UInt8])?
     let foundationZone: TimeZone?
     var buffer: [UInt8] = []
 
-    init(schema: Schema, zone: ZoneRule, timezone: String, printer: @escaping StdoutOutputPlugin.Printer, dryRun: Bool) {
+    init(schema: Schema, zone: ZoneRule, timezone: String, order: TaskOrder, task: Int, dryRun: Bool) {
         self.schema = schema
         self.types = schema.columns.map(\.type)
         self.zone = zone
-        self.printer = printer
+        self.order = order
+        self.task = task
         self.dryRun = dryRun
         if ["UTC", "Z", "GMT", "UT"].contains(timezone.uppercased()) {
             fixed = (0, Array("UTC".utf8))
@@ -181,10 +183,9 @@ final class LinePrinter: OutputTaskWriter {
 
     func add(_ page: Page) throws {
         guard !dryRun, page.rowCount > 0 else { return }
-        let text = lines(of: page)
-        StdoutOutputPlugin.printLock.withLock { text.withUnsafeBytes { printer($0) } }
+        try order.add(lines(of: page), task: task)
     }
 
-    func finish() throws {}
-    func abort() {}
+    func finish() throws { order.finish(task: task) }
+    func abort() { order.abort(task: task) }
 }

@@ -2,10 +2,10 @@ import KuraCore
 import KuraFormats
 
 extension CSVEngine {
-    /// Whether `options` allow the fast tokenizer: a one-byte delimiter other than a space (spaces after a closing
-    /// quote are skipped, which a space delimiter would make ambiguous), no trimming and no stray-quote mode.
+    /// Whether `options` allow the fast tokenizer: a one-byte delimiter (a space too: both tokenizers take a
+    /// space after a closing quote as the delimiter), no trimming and no stray-quote mode.
     static func allowsFastScan(_ options: CSVParserPlugin.Options) -> Bool {
-        options.delimiter.count == 1 && options.delimiter[0] != 0x20 && !options.trimIfNotQuoted
+        options.delimiter.count == 1 && !options.trimIfNotQuoted
             && options.quotesInQuotedFields != .acceptStrayQuotes
     }
 

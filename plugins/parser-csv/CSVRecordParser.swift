@@ -388,7 +388,7 @@ struct CSVEngine {
         var state = TokenizerState.fieldStart
         while true {
             switch state {
-            case .fieldStart: state = beginField(p, &cur)
+            case .fieldStart: state = beginField(p, &cur, final: final)
             case .quotedField: state = scanQuotedField(p, &cur, final: final)
             case .afterClosingQuote(let linesAtOpen): state = afterClosingQuote(p, &cur, final: final, linesAtOpen: linesAtOpen)
             case .unquotedField: state = scanUnquotedField(p, &cur, final: final)
@@ -423,12 +423,19 @@ struct CSVEngine {
         return nil
     }
 
-    /// The `fieldStart` state: skips leading spaces when trimming, then enters a quoted or an unquoted field.
+    /// The `fieldStart` state: skips leading spaces when trimming (a space that starts the delimiter is the
+    /// delimiter, never skipped), then enters a quoted or an unquoted field.
     @inline(__always)
-    func beginField(_ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor) -> TokenizerState {
+    func beginField(_ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, final: Bool) -> TokenizerState {
         let n = p.count
         var i = cur.i
-        if trim { while i < n && p[i] == 32 { i += 1 } }
+        if trim {
+            while i < n && p[i] == 32 {
+                guard let d = delimiterAt(p, i, final: final) else { return .needMoreBytes }
+                if d { break }
+                i += 1
+            }
+        }
         if i < n && Int(p[i]) == quote {
             cur.i = i + 1
             return .quotedField
@@ -633,24 +640,31 @@ struct CSVEngine {
         }
     }
 
-    /// The `afterClosingQuote` state: spaces may follow a closing quote, then the delimiter (another field follows),
-    /// a line break or the end of the input (the record ends); anything else breaks the record.
+    /// The `afterClosingQuote` state: the delimiter (another field follows), a line break or the end of the input
+    /// (the record ends) may follow a closing quote, after spaces that are not the delimiter; anything else breaks
+    /// the record.
+    ///
+    /// Each byte is checked for the delimiter before it is skipped as a space, so a space delimiter (an access log's
+    /// `"GET / HTTP/1.1" 200`) ends the quoted field rather than being skipped.
     mutating func afterClosingQuote(
         _ p: UnsafeBufferPointer<UInt8>, _ cur: inout RecordCursor, final: Bool, linesAtOpen: Int
     ) -> TokenizerState {
         let n = p.count
-        while cur.i < n && p[cur.i] == 32 { cur.i += 1 }
-        if cur.i >= n { return final ? .recordEnd : .needMoreBytes }
-        let lb = lineBreak(p, cur.i, final: final)
-        if lb < 0 { return .needMoreBytes }
-        if lb > 0 {
-            cur.i += lb
-            return .recordEnd
-        }
-        guard let d = delimiterAt(p, cur.i, final: final) else { return .needMoreBytes }
-        if d {
-            cur.i += 1 + delimRest.count
-            return .fieldStart
+        while true {
+            if cur.i >= n { return final ? .recordEnd : .needMoreBytes }
+            guard let d = delimiterAt(p, cur.i, final: final) else { return .needMoreBytes }
+            if d {
+                cur.i += 1 + delimRest.count
+                return .fieldStart
+            }
+            let lb = lineBreak(p, cur.i, final: final)
+            if lb < 0 { return .needMoreBytes }
+            if lb > 0 {
+                cur.i += lb
+                return .recordEnd
+            }
+            if p[cur.i] != 32 { break }
+            cur.i += 1
         }
         // `fieldStart.count` is the 1-based number of the field just closed.
         return .broken(.textAfterClosingQuote(field: fieldStart.count, linesEarlier: cur.lines - linesAtOpen))

@@ -71,8 +71,9 @@ extension FuzzTargets {
     /// - mode 2: the same, with the compressed stream cut short, which must fail with a data error;
     /// - mode 3: the same, with one compressed byte changed, which must fail or still decode to the data.
     ///
-    /// Invariants: no crash; feeding whole, split and in small pieces gives the same bytes or the same error; errors
-    /// about the data are `DataError`s of code `CORRUPT_INPUT`.
+    /// Invariants: no crash; on each inflate engine, feeding whole, split and in small pieces gives the same bytes or
+    /// the same error; ISA-L and zlib give the same bytes whenever both read a stream; errors about the data are
+    /// `DataError`s of code `CORRUPT_INPUT`.
     public static func gzip(_ data: UnsafeRawBufferPointer) {
         guard data.count >= 1 else { return }
         let mode = data[0] % 4
@@ -135,33 +136,50 @@ extension FuzzTargets {
         return out
     }
 
-    /// Decodes `stream` whole, split at derived points, and in 7-byte pieces; checks they agree.
+    /// Decodes `stream` on each inflate engine (ISA-L, zlib, and the automatic choice), each whole, split at
+    /// derived points and in 7-byte pieces; checks that the ways agree on each engine, and that the engines give the
+    /// same bytes whenever both read the stream. Returns the automatic engine's result.
     static func decodeEveryWay(_ stream: [UInt8]) -> Result<[UInt8], Error> {
+        let isal = decodeEveryWay(stream, engine: .isal)
+        let zlib = decodeEveryWay(stream, engine: .zlib)
+        let automatic = decodeEveryWay(stream, engine: .automatic)
+        if case .success(let a) = isal, case .success(let b) = zlib {
+            check(a == b, "ISA-L and zlib decode the same stream to different bytes: \(a.count) and \(b.count) bytes")
+        }
+        if case .success(let out) = automatic {
+            let expected = stream.first == 0x1f ? isal : zlib
+            check((try? expected.get()) == out, "the automatic engine differs from the engine it chose")
+        }
+        return automatic
+    }
+
+    /// Decodes `stream` on `engine` whole, split at derived points, and in 7-byte pieces; checks they agree.
+    static func decodeEveryWay(_ stream: [UInt8], engine: InflateEngine) -> Result<[UInt8], Error> {
         let results = stream.withUnsafeBytes { b -> [Result<[UInt8], Error>] in
             let split = splitPoints(b, seed: 2)
             let small = Array(stride(from: 7, to: b.count, by: 7))
-            return [decode(b, cuts: []), decode(b, cuts: split), decode(b, cuts: small)]
+            return [decode(b, cuts: [], engine: engine), decode(b, cuts: split, engine: engine), decode(b, cuts: small, engine: engine)]
         }
         for r in results {
             if case .failure(let e) = r {
-                check(e is DataError, "gzip decoding failed with a \(type(of: e)), not a DataError: \(e)")
-                check((e as? DataError)?.code == .corruptInput, "gzip decoding failed with \(e)")
+                check(e is DataError, "gzip decoding (\(engine)) failed with a \(type(of: e)), not a DataError: \(e)")
+                check((e as? DataError)?.code == .corruptInput, "gzip decoding (\(engine)) failed with \(e)")
             }
         }
         switch (results[0], results[1], results[2]) {
         case let (.success(a), .success(b), .success(c)):
-            check(a == b && a == c, "gzip output differs by split: \(a.count), \(b.count), \(c.count) bytes")
+            check(a == b && a == c, "gzip output (\(engine)) differs by split: \(a.count), \(b.count), \(c.count) bytes")
         case (.failure, .failure, .failure):
             break
         default:
-            check(false, "gzip success or failure depends on the split: \(results.map { r in (try? r.get()).map { "\($0.count) bytes" } ?? "error" })")
+            check(false, "gzip success or failure (\(engine)) depends on the split: \(results.map { r in (try? r.get()).map { "\($0.count) bytes" } ?? "error" })")
         }
         return results[0]
     }
 
-    static func decode(_ stream: UnsafeRawBufferPointer, cuts: [Int]) -> Result<[UInt8], Error> {
+    static func decode(_ stream: UnsafeRawBufferPointer, cuts: [Int], engine: InflateEngine) -> Result<[UInt8], Error> {
         Result {
-            let decoder = try GzipDecoderPlugin().makeDecoder(for: InputTask(name: "fuzz.gz"))
+            let decoder = try GzipDecoder(name: "fuzz.gz", engine: engine)
             var out: [UInt8] = []
             var start = 0
             for end in cuts + [stream.count] where end >= start {
