@@ -81,7 +81,7 @@ let package = Package(
                 "KuraCore", "KuraFormats", "KuraRuntime", "KuraJobs", "KuraKubernetes", "KuraServe", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
+        .target(name: "KuraTestSupport", dependencies: ["KuraCore", "KuraWarehouse"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"]),
         .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs", "KuraBuiltins", "KuraWarehouse", "KuraSQLite", "KuraTestSupport"]),
         .testTarget(

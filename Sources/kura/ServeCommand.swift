@@ -41,7 +41,12 @@ struct ServeCommand: ParsableCommand {
         let target = JobWarehouse(warehouse ?? catalog?.settings.warehouse, workingDirectory: env.workingDirectory)
         let source = HistorySource(warehouse: target, logger: env.logger)
         let token = ProcessInfo.processInfo.environment["KURA_SERVE_TOKEN"]
-        let server = try HistoryServer(catalog: catalog, source: source, address: try ListenAddress(parsing: listen), token: token, logger: env.logger)
+        let server: HistoryServer
+        do {
+            server = try HistoryServer(catalog: catalog, source: source, address: try ListenAddress(parsing: listen), token: token, logger: env.logger)
+        } catch let e as SystemError {
+            throw usageError(e.message)
+        }
         let done = DispatchSemaphore(value: 0)
         let failure = ServeFailure()
         Task {
@@ -58,19 +63,23 @@ struct ServeCommand: ParsableCommand {
         signal(SIGTERM, SIG_IGN)
         let signals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { Task { await server.stop() } }
+            s.setEventHandler {
+                failure.stopping = true
+                Task { await server.stop() }
+            }
             s.resume()
             return s
         }
         done.wait()
         _ = signals
-        if let error = failure.error {
+        if let error = failure.error, !failure.stopping {
             throw SystemError("kura serve could not listen on \(listen): \(error)")
         }
     }
 }
 
-/// How the server task ended, read after it did.
+/// How the server task ended, read after it did: its error, and whether a signal asked it to stop.
 final class ServeFailure: @unchecked Sendable {
     var error: Error?
+    var stopping = false
 }
