@@ -56,14 +56,19 @@ public final class HistoryServer: @unchecked Sendable {
     }
 }
 
-/// FlyingFox's log lines into kura's logger: its errors as warnings, the rest at debug.
+/// FlyingFox's log lines into kura's logger: its errors as warnings, the rest at debug (and the cancellation a
+/// requested stop causes at debug too).
 struct ServerLog: FlyingSocks.Logging {
     let logger: Logger
     func logDebug(_ debug: @autoclosure () -> String) { logger.log(.trace, "http: " + debug()) }
     func logInfo(_ info: @autoclosure () -> String) { logger.log(.debug, "http: " + info()) }
     func logWarning(_ warning: @autoclosure () -> String) { logger.log(.warn, "http: " + warning()) }
-    func logError(_ error: @autoclosure () -> String) { logger.log(.warn, "http: " + error()) }
-    func logCritical(_ critical: @autoclosure () -> String) { logger.log(.error, "http: " + critical()) }
+    func logError(_ error: @autoclosure () -> String) { problem(.warn, error()) }
+    func logCritical(_ critical: @autoclosure () -> String) { problem(.error, critical()) }
+
+    func problem(_ level: LogLevel, _ text: String) {
+        logger.log(text.contains("CancellationError") ? .debug : level, "http: " + text)
+    }
 }
 
 /// A response before it goes out: status, content type and body.

@@ -24,6 +24,7 @@ public final class ServeProcess {
         p.standardError = FileHandle.standardError
         try p.run()
         process = p
+        ServeProcess.started(p)
         var line = Data()
         let reader = out.fileHandleForReading
         while !line.contains(UInt8(ascii: "\n")) {
@@ -37,6 +38,14 @@ public final class ServeProcess {
             throw ServeProcessError("kura serve did not say where it listens; it wrote: \(text)")
         }
         baseURL = String(text[start.lowerBound..<end])
+    }
+
+    /// Servers still running when the test process exits (a shared fixture is never released) are stopped then.
+    static let running = RunningServers()
+
+    static func started(_ p: Process) {
+        running.add(p)
+        atexit { ServeProcess.running.stopAll() }
     }
 
     deinit {
@@ -93,4 +102,16 @@ public struct ServeProcessError: Error, CustomStringConvertible {
 final class ResponseBox: @unchecked Sendable {
     var value: ServeProcess.Response?
     var error: String?
+}
+
+/// The servers the tests started, stopped when the test process exits.
+final class RunningServers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+
+    func add(_ p: Process) { lock.withLock { processes.append(p) } }
+
+    func stopAll() {
+        for p in lock.withLock({ processes }) where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    }
 }
