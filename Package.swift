@@ -44,6 +44,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // kura serve: a small HTTP server on Swift concurrency and BSD sockets (no SwiftNIO), and Mustache templates.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The model and the plugin SPI: no I/O, no Foundation.
@@ -82,13 +85,21 @@ let package = Package(
         .target(name: "KuraJobs", dependencies: ["KuraCore", "KuraFormats", "KuraRuntime", "KuraWarehouse", "KuraSQLite", "KuraLibPQ"]),
         // The jobs as Kubernetes objects (CronJobs, Indexed Jobs, the ConfigMap of job files, Secret references).
         .target(name: "KuraKubernetes", dependencies: ["KuraCore", "KuraJobs", "KuraRuntime", .product(name: "Yams", package: "Yams")]),
+        // kura serve: read-only pages, JSON and metrics over the warehouse's history.
+        .target(
+            name: "KuraServe",
+            dependencies: [
+                "KuraCore", "KuraFormats", "KuraJobs", "KuraWarehouse", "KuraSQLite", "KuraLibPQ",
+                .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         .executableTarget(
             name: "kura",
             dependencies: [
-                "KuraCore", "KuraFormats", "KuraRuntime", "KuraGuess", "KuraJobs", "KuraKubernetes", "KuraBuiltins", "CMalloc",
+                "KuraCore", "KuraFormats", "KuraRuntime", "KuraGuess", "KuraJobs", "KuraKubernetes", "KuraServe", "KuraBuiltins", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "KuraTestSupport", dependencies: ["KuraCore"], path: "Tests/KuraTestSupport"),
+        .target(name: "KuraTestSupport", dependencies: ["KuraCore", "KuraWarehouse"], path: "Tests/KuraTestSupport"),
         .testTarget(name: "KuraCoreTests", dependencies: ["KuraCore"]),
         .testTarget(name: "KuraJobsTests", dependencies: ["KuraJobs", "KuraBuiltins", "KuraWarehouse", "KuraSQLite", "KuraTestSupport"]),
         .testTarget(
@@ -114,6 +125,9 @@ let package = Package(
             dependencies: [
                 "kura", "KuraWarehouse", "KuraLibPQ", "OutputPostgreSQL", "KuraRuntime", "KuraBuiltins", "KuraTestSupport",
             ]),
+        .testTarget(
+            name: "KuraServeTests",
+            dependencies: ["kura", "KuraServe", "KuraJobs", "KuraWarehouse", "KuraSQLite", "KuraCore", "KuraTestSupport"]),
         .testTarget(
             name: "FilterTests",
             dependencies: [

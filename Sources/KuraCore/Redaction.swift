@@ -32,6 +32,34 @@ public enum Redaction {
         return out
     }
 
+    /// Free text (an error message, a log line) with the secrets it may quote masked: the password of every URL
+    /// in it (as `url(_:)` does) and the value of every `KEY=VALUE` word whose key names a secret (`password=…`,
+    /// `PGPASSWORD=…`). Words are separated by spaces, tabs and line breaks; other text is kept as it is.
+    public static func text(_ text: String) -> String {
+        var out = ""
+        var word = ""
+        func flush() {
+            if word.contains("://") {
+                out += url(word)
+            } else if let eq = word.firstIndex(of: "="), isSecretKey(String(word[..<eq])), word.index(after: eq) < word.endIndex {
+                out += word[...eq] + mask
+            } else {
+                out += word
+            }
+            word = ""
+        }
+        for c in text {
+            if c == " " || c == "\t" || c == "\n" || c == "\r\n" || c == "\r" {
+                flush()
+                out.append(c)
+            } else {
+                word.append(c)
+            }
+        }
+        flush()
+        return out
+    }
+
     /// `node` with every value under a secret key masked, and every scalar that is a URL redacted.
     public static func config(_ node: ConfigNode) -> ConfigNode {
         switch node.kind {

@@ -9,7 +9,8 @@ import KuraLibPQ
 /// - `kura.files`: the ingestion ledger, one row per task of each run: `target`, `path`, `size` (bytes), `mtime`
 ///   (seconds since the epoch), `run_id`, and the task's four counts; the primary key is (`target`, `path`,
 ///   `run_id`).
-/// - `kura.rejects`: rejected records (file, line, byte offset, column, code, message, raw bytes, recorded_at).
+/// - `kura.rejects`: rejected records (file, line, byte offset, column, code, message, raw bytes, length,
+///   recorded_at, and `id`, numbering them in the order they were recorded).
 /// - `kura.meta`: `key` / `value` text pairs; `schema_version` holds the tables' version.
 ///
 /// A migration (including the first creation) takes kura's advisory lock `(lockClass, 0)` for the rest of the
@@ -289,6 +290,15 @@ public final class PostgreSQLWarehouse: WarehouseStore {
                     );
                     """),
             WarehouseMigration(version: 4, sql: "ALTER TABLE \(s).rejects ADD COLUMN IF NOT EXISTS length bigint;"),
+            WarehouseMigration(
+                version: 5,
+                sql: """
+                    ALTER TABLE \(s).rejects ADD COLUMN IF NOT EXISTS id bigserial;
+                    CREATE INDEX IF NOT EXISTS rejects_run_id_id ON \(s).rejects (run_id, id);
+                    CREATE INDEX IF NOT EXISTS runs_recorded_at ON \(s).runs (recorded_at, run_id);
+                    CREATE INDEX IF NOT EXISTS runs_session_time ON \(s).runs (session_time);
+                    CREATE INDEX IF NOT EXISTS files_run_id ON \(s).files (run_id);
+                    """),
         ]
     }
 }

@@ -10,7 +10,8 @@ import KuraSQLite
 ///   `mtime` (seconds since the epoch), `run_id`, and the task's four counts; the primary key is (`target_table`,
 ///   `path`, `run_id`).
 /// - `_kura_rejects`: rejected records: `run_id`, `target_table`, `file`, `line`, `byte_offset`, `column_name`,
-///   `reason` (the code), `message`, `raw` (text, at most 64 KiB of the record), `length` (the record's bytes).
+///   `reason` (the code), `message`, `raw` (text, at most 64 KiB of the record), `length` (the record's bytes);
+///   its `rowid` numbers the records in the order they were recorded.
 /// - `_kura_meta`: `key` / `value` text pairs; `schema_version` holds the tables' version.
 /// - `_kura_job_attempts`: job history, one row per attempt: `job`, `session_time`, `attempt` (primary key
 ///   together), `status`, `started_at`, `finished_at` (ISO 8601 UTC text), `run_id`, `error`.
@@ -287,6 +288,13 @@ public final class SQLiteWarehouse: WarehouseStore {
                 );
                 """),
         WarehouseMigration(version: 4, sql: "ALTER TABLE \(rejectsTable) ADD COLUMN length INTEGER;"),
+        WarehouseMigration(
+            version: 5,
+            sql: """
+                CREATE INDEX IF NOT EXISTS \(runsTable)_recorded_at ON \(runsTable) (recorded_at, run_id);
+                CREATE INDEX IF NOT EXISTS \(runsTable)_session_time ON \(runsTable) (session_time);
+                CREATE INDEX IF NOT EXISTS \(filesTable)_run_id ON \(filesTable) (run_id);
+                """),
     ]
 }
 

@@ -10,12 +10,14 @@ import KuraCore
 /// - Version 3: job history: one row per attempt of each session of each job (job, session time, attempt, status,
 ///   start and finish, run id, error).
 /// - Version 4: a rejected record's whole byte `length` (its raw text is a bounded prefix of it).
+/// - Version 5: indexes for browsing the history (runs by recorded_at and by session time, ledger entries by run
+///   id) and, in PostgreSQL, a rejected record's `id` (a `bigserial`, indexed with its run id) to page on.
 ///
 /// A database at an older version is migrated in place, one step per version, in the run's transaction; a fresh
 /// database runs every step, so it ends at the current version. A database at a newer version is refused.
 public enum WarehouseSchema {
     /// The version of kura's tables this code reads and writes.
-    public static let currentVersion = 4
+    public static let currentVersion = 5
 
     /// The key of the version row in the meta table.
     public static let versionKey = "schema_version"

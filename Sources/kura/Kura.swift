@@ -18,7 +18,7 @@ struct Kura: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            RunCommand.self, GuessCommand.self, PreviewCommand.self, CheckCommand.self, JobsCommand.self, BackfillCommand.self, ScheduleCommand.self, K8sCommand.self, CronCommand.self, PluginsCommand.self, ExampleCommand.self,
+            RunCommand.self, GuessCommand.self, PreviewCommand.self, CheckCommand.self, JobsCommand.self, BackfillCommand.self, ScheduleCommand.self, ServeCommand.self, K8sCommand.self, CronCommand.self, PluginsCommand.self, ExampleCommand.self,
         ])
 }
 

@@ -13,6 +13,14 @@ import Testing
         #expect(Redaction.url("not a url: a:b@c") == "not a url: a:b@c")
     }
 
+    @Test func secretsQuotedInFreeTextAreMasked() {
+        #expect(Redaction.text("could not connect to postgresql://u:hunter2@db/wh: refused")
+            == "could not connect to postgresql://u:********@db/wh: refused")
+        #expect(Redaction.text("host=db password=hunter2 user=u\nPGPASSWORD=x2 psql") == "host=db password=******** user=u\nPGPASSWORD=******** psql")
+        #expect(Redaction.text("exit status 1: no such file") == "exit status 1: no such file")
+        #expect(Redaction.text("token= and  two  spaces") == "token= and  two  spaces", "an empty value and the spacing are kept")
+    }
+
     @Test func secretKeysAreMaskedAtAnyDepth() {
         let node = ConfigNode.mapping([
             ("out", .mapping([

@@ -46,7 +46,9 @@ import Testing
         try db.exec("COMMIT")
         #expect(try store.schemaVersion() == WarehouseSchema.currentVersion)
         #expect(try names(db, "table") == ["_kura_files", "_kura_job_attempts", "_kura_meta", "_kura_rejects", "_kura_runs"])
-        #expect(try names(db, "index") == ["_kura_rejects_run_id", "_kura_runs_target_recorded_at"])
+        #expect(try names(db, "index") == [
+            "_kura_files_run_id", "_kura_rejects_run_id", "_kura_runs_recorded_at", "_kura_runs_session_time", "_kura_runs_target_recorded_at",
+        ])
         #expect(try db.queryText("SELECT key, value FROM _kura_meta") == [["schema_version", "\(WarehouseSchema.currentVersion)"]])
         // Migrating current tables changes nothing.
         try store.migrate()

@@ -38,7 +38,8 @@ import Testing
         #expect(try store.schemaVersion() == WarehouseSchema.currentVersion)
         #expect(
             try relations(store) == [
-                "files:r", "files_pkey:i", "job_attempts:r", "job_attempts_pkey:i", "meta:r", "meta_pkey:i", "rejects:r", "rejects_run_id:i", "runs:r", "runs_pkey:i",
+                "files:r", "files_pkey:i", "files_run_id:i", "job_attempts:r", "job_attempts_pkey:i", "meta:r", "meta_pkey:i", "rejects:r",
+                "rejects_run_id:i", "rejects_run_id_id:i", "runs:r", "runs_pkey:i", "runs_recorded_at:i", "runs_session_time:i",
                 "runs_target_recorded_at:i",
             ])
         try store.migrate()
