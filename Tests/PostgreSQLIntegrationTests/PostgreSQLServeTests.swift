@@ -20,16 +20,9 @@ extension PostgreSQLCLITests {
 
     @Test(.enabled(if: pg)) func serveShowsTheSamplePipelineBackfilledIntoPostgreSQL() throws {
         let server = try #require(TestServer.current)
-        let admin = try server.connect()
-        let database = uniqueName("kura_serve")
-        _ = try admin.execute("CREATE DATABASE \(database)")
-        defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
-        let dir = TempDir()
-        try FileManager.default.createDirectory(atPath: dir.path + "/samples/data", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/jobs", toPath: dir.path + "/jobs")
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/samples/data/week", toPath: dir.path + "/samples/data/week")
-        let url = "postgresql://\(server.user)@/\(database)?host=\(server.host)&port=\(server.port)"
-        dir.write("jobs/kura.yml", "warehouse: '\(url)'\ndefaults: {retries: 0}\n")
+        let pipeline = try SamplePipelineOnServer(server, databasePrefix: "kura_serve")
+        defer { pipeline.drop() }
+        let dir = pipeline.dir, database = pipeline.database
         let backfill = try kura(["backfill", "train_model", "--from", "2024-01-01", "--to", "2024-01-02", "--with-deps"], in: dir.path)
         #expect(backfill.status == 0 && backfill.stdout.contains("4 succeeded"), "\(backfill.stdout)\n\(backfill.stderr)")
         let serve = try ServeProcess(["--jobs", "jobs"], in: dir.path)

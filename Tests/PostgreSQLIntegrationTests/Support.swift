@@ -160,3 +160,25 @@ func psql(
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
+
+/// The shipped sample pipeline (`jobs/` and a week of `samples/data`) copied into a new folder, with a new database
+/// on the test server as its job warehouse; `drop()` removes the database.
+struct SamplePipelineOnServer {
+    let dir = TempDir()
+    let database: String
+    let admin: PGConnection
+
+    init(_ server: TestServer, databasePrefix: String) throws {
+        admin = try server.connect()
+        database = uniqueName(databasePrefix)
+        _ = try admin.execute("CREATE DATABASE \(database)")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir.path + "/samples/data", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: repositoryRoot + "/jobs", toPath: dir.path + "/jobs")
+        try fm.copyItem(atPath: repositoryRoot + "/samples/data/week", toPath: dir.path + "/samples/data/week")
+        let url = "postgresql://\(server.user)@/\(database)?host=\(server.host)&port=\(server.port)"
+        dir.write("jobs/kura.yml", "warehouse: '\(url)'\ndefaults: {retries: 0}\n")
+    }
+
+    func drop() { _ = try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+}
