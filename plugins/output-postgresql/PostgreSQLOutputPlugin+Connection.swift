@@ -5,33 +5,48 @@ import KuraLibPQ
 
 /// Connecting: the libpq settings from the options, and the retry of a run's first connection.
 extension PostgreSQLOutputPlugin {
-    /// Starts a run's session, retrying a refused or lost connection up to `retry_limit` times, waiting `retry_wait`
-    /// milliseconds before the first retry and twice as long before each next one (at most 60 s); a dry run
-    /// (`kura check`) tries once.
+    /// Starts a run's session, retrying a refused or lost connection as `retrying` does.
     func startSession(schema: Schema, context: PluginContext) throws -> PostgreSQLOutputSession {
-        var settings = connectionSettings(runID: context.runID)
-        // `kura check` and other dry runs try once, with a short connect timeout unless one is set.
-        let retryLimit = context.isDryRun ? 0 : options.retryLimit
-        if context.isDryRun && settings["connect_timeout"] == nil { settings.parameters.append(("connect_timeout", "5")) }
+        let settings = runSettings(context)
         let ignored = ConnectionProperties(options.options, libpqKeywords: Self.libpqKeywords).ignored
         if !ignored.isEmpty {
             context.logger.info(
                 "PostgreSQL output: options \(ignored.joined(separator: ", ")) are JDBC driver properties with no libpq meaning; "
                     + "they do not apply (server settings go under server_settings)")
         }
+        do {
+            return try retrying("PostgreSQL output", context: context) {
+                try PostgreSQLOutputSession(plugin: self, schema: schema, settings: settings, context: context)
+            }
+        } catch let error as PGError {
+            throw error.systemError("PostgreSQL output could not start loading into \(qualifiedTarget)")
+        }
+    }
+
+    /// The libpq settings of a run: `connectionSettings(runID:)` with the run's id, plus a 5 s connect timeout for a
+    /// dry run (`kura check`) unless one is set.
+    public func runSettings(_ context: PluginContext) -> PGConnectionSettings {
+        var settings = connectionSettings(runID: context.runID)
+        if context.isDryRun && settings["connect_timeout"] == nil { settings.parameters.append(("connect_timeout", "5")) }
+        return settings
+    }
+
+    /// Calls `body` until it succeeds, retrying after a retryable `PGError` (a refused or lost connection, a server
+    /// starting up, too many connections) up to `retry_limit` times, waiting `retry_wait` milliseconds before the
+    /// first retry and twice as long before each next one (at most 60 s); a dry run tries once. Each retry is
+    /// logged under `who`; the last error is rethrown as it is.
+    public func retrying<T>(_ who: String, context: PluginContext, _ body: () throws -> T) throws -> T {
+        let limit = context.isDryRun ? 0 : options.retryLimit
         var wait = Double(options.retryWait) / 1000
         var attempt = 0
         while true {
             do {
-                return try PostgreSQLOutputSession(plugin: self, schema: schema, settings: settings, context: context)
-            } catch let error as PGError where error.isRetryable && attempt < retryLimit {
+                return try body()
+            } catch let error as PGError where error.isRetryable && attempt < limit {
                 attempt += 1
-                context.logger.warn(
-                    "PostgreSQL output: \(error) — retrying (\(attempt) of \(retryLimit)) in \(String(format: "%.1f", wait)) s")
+                context.logger.warn("\(who): \(error) — retrying (\(attempt) of \(limit)) in \(String(format: "%.1f", wait)) s")
                 Thread.sleep(forTimeInterval: wait)
                 wait = min(wait * 2, 60)
-            } catch let error as PGError {
-                throw error.systemError("PostgreSQL output could not start loading into \(qualifiedTarget)")
             }
         }
     }

@@ -93,22 +93,13 @@ public final class RedshiftOutputPlugin: OutputPlugin {
     /// The run's connection, retrying a refused or lost one as output postgresql does (`retry_limit`, `retry_wait`);
     /// a dry run tries once with a 5 s connect timeout.
     func connect(_ context: PluginContext) throws -> PGConnection {
-        var settings = postgres.connectionSettings(runID: context.runID)
-        if context.isDryRun && settings["connect_timeout"] == nil { settings.parameters.append(("connect_timeout", "5")) }
-        let limit = context.isDryRun ? 0 : options.connection.retryLimit
-        var wait = Double(options.connection.retryWait) / 1000
-        var attempt = 0
-        while true {
-            do {
-                return try PGConnection(settings: settings, logger: context.logger)
-            } catch let error as PGError where error.isRetryable && attempt < limit {
-                context.logger.warn("Redshift output: \(error) — retrying (\(attempt + 1) of \(limit)) in \(String(format: "%.1f", wait)) s")
-                Thread.sleep(forTimeInterval: wait)
-                wait = min(wait * 2, 60)
-                attempt += 1
-            } catch let error as PGError {
-                throw error.systemError("Redshift output could not connect to load into \(options.connection.table)")
+        let settings = postgres.runSettings(context)
+        do {
+            return try postgres.retrying("Redshift output", context: context) {
+                try PGConnection(settings: settings, logger: context.logger)
             }
+        } catch let error as PGError {
+            throw error.systemError("Redshift output could not connect to load into \(options.connection.table)")
         }
     }
 
