@@ -50,10 +50,12 @@ import Testing
         #expect(statuses == [["1", "failed"], ["2", "failed"], ["3", "failed"]])
         // The budget is the session's, whichever process asks: nothing more runs until --force.
         waits = []
-        guard case .failed(_, let again) = try r.run(try #require(r.catalog.job("j")), session: session) else { Issue.record("ran"); return }
+        let second = try r.run(try #require(r.catalog.job("j")), session: session)
+        guard case .failed(_, let again) = second else { Issue.record("\(second)"); return }
         #expect(again.contains("no attempts left") && waits == [])
         #expect(try rows("SELECT count(*) FROM _kura_job_attempts WHERE job = 'j'") == [["3"]])
-        guard case .failed(let forced, _) = try r.run(try #require(r.catalog.job("j")), session: session, force: true) else { Issue.record("not failed"); return }
+        let third = try r.run(try #require(r.catalog.job("j")), session: session, force: true)
+        guard case .failed(let forced, _) = third else { Issue.record("\(third)"); return }
         #expect(forced == 6)
     }
 
