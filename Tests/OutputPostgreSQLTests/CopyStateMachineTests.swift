@@ -60,8 +60,9 @@ import Testing
         #expect(m.poisoned == nil)
         m.directTaskAborted(1, rowsSent: 7)
         #expect(
-            m.poisoned == "task 1 failed after 7 of its rows went into \(Self.target) in mode insert_direct, which cannot "
-                + "take them back, so the run cannot commit (the staging modes can drop a failed task's rows)")
+            m.poisoned == "task 1 failed after 7 of its rows went into \(Self.target) in mode insert_direct, whose tasks share "
+                + "one COPY and cannot take rows back, so the run cannot commit (truncate_insert, replace and merge stage "
+                + "each task and can drop a failed task's rows)")
         // The first reason stays.
         let first = m.poisoned
         m.directTaskAborted(2, rowsSent: 3)

@@ -48,7 +48,8 @@ struct PostgreSQLOutputIntegrationTests {
     }
 
     @Test(.enabled(if: pg)) func conformanceInsert() {
-        #expect(conformance(mode: "insert", cases: OutputConformance.Case.allCases) == [])
+        // `insert` shares one COPY between the tasks as `insert_direct` does, so it has the same cases.
+        #expect(conformance(mode: "insert", cases: [.openClose, .emptyPage, .manyPages, .abortLeavesNoRows]) == [])
     }
 
     @Test(.enabled(if: pg)) func conformanceMergeWithKeys() {
@@ -303,7 +304,7 @@ struct PostgreSQLOutputIntegrationTests {
 
     @Test(.enabled(if: pg)) func abortLeavesNothing() throws {
         let table = uniqueName("abort")
-        let plugin = try makePlugin([("table", .scalar(table))])
+        let plugin = try makePlugin([("table", .scalar(table)), ("mode", .scalar("truncate_insert"))])
         let session = try plugin.begin(schema: schema, tasks: [InputTask(name: "a"), InputTask(name: "b")], context: testContext())
         let w0 = try session.openTask(0)
         try w0.add(page([(1, "a", 1)]))
@@ -476,10 +477,30 @@ struct PostgreSQLOutputIntegrationTests {
         #expect(try rows("SELECT mode FROM kura.runs WHERE run_id = $1", ["one-\(table)"]) == [["insert"]])
     }
 
+    @Test(.enabled(if: pg)) func insertWithSeveralTasksSharesOneCopyAndStagesNothing() throws {
+        let table = uniqueName("insert_many")
+        let plugin = try makePlugin([("table", .scalar(table))])
+        let tasks = [InputTask(name: "/d/a.csv"), InputTask(name: "/d/b.csv")]
+        let session = try plugin.begin(schema: schema, tasks: tasks, context: testContext())
+        let a = try session.openTask(0), b = try session.openTask(1)
+        #expect(a is DirectTaskWriter && b is DirectTaskWriter)
+        try a.add(page([(1, "a", 1)]))
+        try b.add(page([(2, "b", 2), (3, "c", 3)]))
+        try a.finish()
+        try b.finish()
+        #expect(try leftoverStaging(table) == [])
+        let counts = [RowCounts(read: 1, loaded: 1), RowCounts(read: 2, loaded: 2)]
+        let ledger = try #require(session as? LedgerOutputSession)
+        try ledger.recordRun(id: "many-\(table)", configHash: "h", counts: RowCounts(read: 3, loaded: 3), tasks: tasks, taskCounts: counts)
+        try session.commit(CommitReport(tasks: tasks, counts: counts, total: RowCounts(read: 3, loaded: 3)))
+        #expect(try rows("SELECT id FROM \(table) ORDER BY id") == [["1"], ["2"], ["3"]])
+        #expect(try rows("SELECT mode FROM kura.runs WHERE run_id = $1", ["many-\(table)"]) == [["insert"]])
+    }
+
     @Test(.enabled(if: pg)) func serverDyingMidCopyFailsCleanly() throws {
         let table = uniqueName("killed")
-        let plugin = try makePlugin([("table", .scalar(table))])
-        // Two tasks, so the rows go through a staging table (one task loads straight into the target).
+        let plugin = try makePlugin([("table", .scalar(table)), ("mode", .scalar("truncate_insert"))])
+        // A staging mode: the rows go through a staging table on a connection of the task's own.
         let session = try plugin.begin(schema: schema, tasks: [InputTask(name: "a"), InputTask(name: "b")], context: testContext())
         let writer = try session.openTask(0) as! StagingTaskWriter
         try writer.add(page([(1, "a", 1)]))

@@ -138,7 +138,8 @@ struct CopyStateMachine {
         abortedTasks.insert(task)
         if rowsSent > 0 && poisoned == nil {
             poisoned = "task \(task) failed after \(rowsSent) of its rows went into \(target) in mode \(mode), "
-                + "which cannot take them back, so the run cannot commit (the staging modes can drop a failed task's rows)"
+                + "whose tasks share one COPY and cannot take rows back, so the run cannot commit "
+                + "(truncate_insert, replace and merge stage each task and can drop a failed task's rows)"
         }
     }
 

@@ -7,11 +7,11 @@ import KuraLibPQ
 ///
 /// A run takes one *control* connection, opens a transaction and an advisory lock on the target (one writer per
 /// target), creates or checks the target, and keeps the transaction open until `commit`. In the staging modes
-/// (`insert`, `truncate_insert`, `replace`, `merge`) every task copies over a connection of its own into an
+/// (`truncate_insert`, `replace`, `merge`) every task copies over a connection of its own into an
 /// `UNLOGGED` staging table `<table>_kura_<session>_<task>` (committed on that connection, invisible to readers of
 /// the target); at commit the control connection moves the staged rows into the target with the mode's statement,
 /// writes the ledger and the run record, and commits, then drops the staging tables. In the direct modes
-/// (`insert_direct`, `merge_direct`) a COPY on the control connection carries every task's rows: the tasks take
+/// (`insert_direct`, `merge_direct`, and `insert`, which loads as `insert_direct` does) a COPY on the control connection carries every task's rows: the tasks take
 /// turns on it, one page at a time, so the data, the ledger and the run record stay one transaction.
 ///
 /// Column kinds map to PostgreSQL types as in Embulk: long → BIGINT, double → DOUBLE PRECISION, boolean → BOOLEAN,
@@ -83,11 +83,12 @@ public final class PostgreSQLOutputPlugin: OutputPlugin {
         try check(schema)
     }
 
-    /// Starts a run. `insert` with at most one task loads as `insert_direct` does — one COPY straight into the target
-    /// inside the run's transaction, just as atomic — since staging one stream would only copy the rows twice.
+    /// Starts a run. `insert` loads as `insert_direct` does — one COPY straight into the target inside the run's
+    /// transaction, fed by every task in turn, just as atomic: staging would copy the rows twice, and with several
+    /// tasks one stream measured faster than parallel staging tables and an `INSERT … SELECT`.
     public func begin(schema: Schema, tasks: [InputTask], context: PluginContext) throws -> OutputSession {
         try check(schema)
-        if options.mode == .insert && tasks.count <= 1 {
+        if options.mode == .insert {
             return try loading(by: .insertDirect).startSession(schema: schema, context: context)
         }
         return try startSession(schema: schema, context: context)
