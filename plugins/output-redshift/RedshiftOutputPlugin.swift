@@ -72,12 +72,8 @@ public final class RedshiftOutputPlugin: OutputPlugin {
             return try postgres.begin(schema: schema, tasks: tasks, context: context)
         case (.insert, _):
             if context.isDryRun { return RedshiftCheckSession() }
-            if !isRedshift {
-                return try RedshiftLedgerSession(
-                    plugin: self, db: db, schema: schema, isRedshift: false, stage: .insert, context: context)
-            }
-            return try RedshiftOutputSession(
-                plugin: self, db: db, schema: schema, isRedshift: true, stage: .insert, context: context)
+            return try RedshiftLedgerSession(
+                plugin: self, db: db, schema: schema, isRedshift: isRedshift, stage: .insert, context: context)
         case (.auto, true), (.s3, _):
             let stage = try s3Stage(context)
             if context.isDryRun {
@@ -85,7 +81,7 @@ public final class RedshiftOutputPlugin: OutputPlugin {
                 _ = try stage.client.list(prefix: stage.prefix)
                 return RedshiftCheckSession()
             }
-            return try RedshiftOutputSession(
+            return try RedshiftLedgerSession(
                 plugin: self, db: db, schema: schema, isRedshift: isRedshift, stage: .s3(stage), context: context)
         }
     }

@@ -204,16 +204,22 @@ final class RedshiftCheckSession: OutputSession {
     func abort() {}
 }
 
-/// A run with `copy_method: insert` on PostgreSQL: kura's ledger and run records go in the `kura` schema on the
-/// same connection and transaction, as with output postgresql, so each file is loaded once. (Redshift runs keep no
-/// ledger: its tables are PostgreSQL's DDL.)
+/// A run that keeps kura's ledger, run record and rejects beside the data, on the same connection and in the same
+/// transaction, so each file is loaded once: in `RedshiftWarehouse`'s tables on Redshift, in `PostgreSQLWarehouse`'s
+/// on PostgreSQL (`copy_method: insert` or `s3` against a development copy). The target is locked by `setup`
+/// before the runner reads the ledger, so runs on one target take turns.
 final class RedshiftLedgerSession: RedshiftOutputSession, LedgerOutputSession {
     var target: String { statements.target }
     var replacesTarget: Bool { options.connection.mode == .truncateInsert || options.connection.mode == .replace }
 
+    /// kura's tables on the run's connection (the caller holds `lock`).
+    var store: WarehouseStore {
+        statements.isRedshift ? RedshiftWarehouse(connection: db) : PostgreSQLWarehouse(connection: db)
+    }
+
     func recordRun(id: String, configHash: String, counts: RowCounts, tasks: [InputTask], taskCounts: [RowCounts]) throws {
         try lock.withLock {
-            try PostgreSQLWarehouse(connection: db).recordRun(
+            try store.recordRun(
                 id: id, configHash: configHash, target: target, mode: options.connection.mode.rawValue,
                 sessionTime: context.sessionTime, counts: counts, tasks: tasks, taskCounts: taskCounts,
                 replacingLedger: replacesTarget)
@@ -222,11 +228,11 @@ final class RedshiftLedgerSession: RedshiftOutputSession, LedgerOutputSession {
 
     func recordRejects(runID: String, _ rejects: [DataError]) throws {
         guard !rejects.isEmpty else { return }
-        try lock.withLock { try PostgreSQLWarehouse(connection: db).recordRejects(runID: runID, target: target, rejects) }
+        try lock.withLock { try store.recordRejects(runID: runID, target: target, rejects) }
     }
 
     func loadedFiles() throws -> Set<String> {
         guard !replacesTarget else { return [] }
-        return try lock.withLock { try PostgreSQLWarehouse(connection: db).loadedFiles(target: target) }
+        return try lock.withLock { try store.loadedFiles(target: target) }
     }
 }
