@@ -67,7 +67,8 @@ final class ExternalOutputSession: OutputSession {
                 try writer.commit()
             } catch {
                 for rest in all[(i + 1)...] { rest.abort(reason: "another task failed to commit") }
-                throw i == 0 ? error : RunFailure("\(error) (tasks before task \(writer.index) were committed)")
+                if i == 0 { throw error }
+                throw RunFailure("\(error) (the tasks before task \(writer.index) were committed)")
             }
         }
     }

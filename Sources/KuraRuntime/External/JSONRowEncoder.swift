@@ -16,9 +16,9 @@ final class JSONRowEncoder {
     private var ends: [[Int]]
     /// Where each line of the last page encoded ends (after its line break).
     private(set) var lineEnds: [Int] = []
-    private static let null: [UInt8] = Array("null".utf8)
-    private static let `true`: [UInt8] = Array("true".utf8)
-    private static let `false`: [UInt8] = Array("false".utf8)
+    private static let nullText: [UInt8] = Array("null".utf8)
+    private static let trueText: [UInt8] = Array("true".utf8)
+    private static let falseText: [UInt8] = Array("false".utf8)
 
     init(schema: Schema) {
         self.schema = schema
@@ -77,7 +77,7 @@ final class JSONRowEncoder {
             case .long:
                 v.integers.withUnsafeBufferPointer { ints in
                     for r in 0..<rows {
-                        if valid[r] { Self.appendInteger(ints[r], to: &out) } else { out.append(contentsOf: Self.null) }
+                        if valid[r] { Self.appendInteger(ints[r], to: &out) } else { out.append(contentsOf: Self.nullText) }
                         ends.append(out.count)
                     }
                 }
@@ -88,18 +88,18 @@ final class JSONRowEncoder {
                         Timestamp(nanos: v.integers[r]).appendISO8601(to: &out)
                         out.append(UInt8(ascii: "\""))
                     } else {
-                        out.append(contentsOf: Self.null)
+                        out.append(contentsOf: Self.nullText)
                     }
                     ends.append(out.count)
                 }
             case .double:
                 for r in 0..<rows {
-                    if valid[r] { out.append(contentsOf: v.doubles[r].shortestText.utf8) } else { out.append(contentsOf: Self.null) }
+                    if valid[r] { out.append(contentsOf: v.doubles[r].shortestText.utf8) } else { out.append(contentsOf: Self.nullText) }
                     ends.append(out.count)
                 }
             case .boolean:
                 for r in 0..<rows {
-                    if valid[r] { out.append(contentsOf: v.booleans[r] ? Self.true : Self.false) } else { out.append(contentsOf: Self.null) }
+                    if valid[r] { out.append(contentsOf: v.booleans[r] ? Self.trueText : Self.falseText) } else { out.append(contentsOf: Self.nullText) }
                     ends.append(out.count)
                 }
             case .string, .json:
@@ -116,7 +116,7 @@ final class JSONRowEncoder {
                 for r in 0..<rows {
                     let value = UnsafeRawBufferPointer(rebasing: bytes[offsets[r]..<offsets[r + 1]])
                     if !valid[r] || (!quote && value.isEmpty) {
-                        out.append(contentsOf: Self.null)
+                        out.append(contentsOf: Self.nullText)
                     } else if quote {
                         JSON.appendQuoted(value, to: &out)
                     } else {
