@@ -115,6 +115,7 @@ final class ExternalOutputWriter: RefusingOutputTaskWriter {
     deinit { process.kill() }
 
     func add(_ page: Page) throws {
+        if page.rowCount == 0 { return }
         sent += page.rowCount
         try process.send(encoder.encode(page))
     }
