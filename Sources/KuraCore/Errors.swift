@@ -80,6 +80,8 @@ public struct DataErrorCode: RawRepresentable, Hashable, Codable, Sendable, Cust
     public static let unexpectedJSON = DataErrorCode(rawValue: "UNEXPECTED_JSON")
     /// A compressed stream is corrupt, truncated or followed by garbage.
     public static let corruptInput = DataErrorCode(rawValue: "CORRUPT_INPUT")
+    /// The output refused the record (an out-of-process output plugin said why).
+    public static let refusedByOutput = DataErrorCode(rawValue: "REFUSED_BY_OUTPUT")
 }
 
 /// A problem with the user's data: what, where (file, line, byte offset, column) and the raw text.

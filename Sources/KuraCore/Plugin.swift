@@ -251,6 +251,14 @@ public protocol OutputTaskWriter: AnyObject {
     func abort()
 }
 
+/// A task writer that may refuse some of the records it was given (an out-of-process output, for example): once
+/// `finish()` has returned, the runtime counts the refused records as rejected instead of loaded and writes them to
+/// the rejects with their reasons.
+public protocol RefusingOutputTaskWriter: OutputTaskWriter {
+    /// The records refused by the task, each with its reason (code `REFUSED_BY_OUTPUT`); read once after `finish()`.
+    var refused: [DataError] { get }
+}
+
 /// One run of an output: tasks write (in parallel), then the run commits all at once, or aborts.
 public protocol OutputSession: AnyObject {
     func openTask(_ index: Int) throws -> OutputTaskWriter

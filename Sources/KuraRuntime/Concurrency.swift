@@ -24,6 +24,21 @@ final class BoundedQueue<Element> {
         return true
     }
 
+    /// Adds `item`, waiting at most `seconds` while the queue is full; returns false when the queue was cancelled,
+    /// nil when the time ran out (the item is then not added).
+    func put(_ item: Element, waitingAtMost seconds: Double) -> Bool? {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count - head >= capacity && !cancelled {
+            if !condition.wait(until: deadline) && items.count - head >= capacity && !cancelled { return nil }
+        }
+        if cancelled { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
     /// Removes the oldest item, waiting while the queue is empty; nil once closed and drained, or cancelled.
     func take() -> Element? {
         condition.lock()

@@ -174,6 +174,7 @@ public final class LoadRunner {
             try parser.finish(to: sink)
             for f in filters { try (f as? FinishingPageFilter)?.finish() }
             try writer.finish()
+            for refusal in (writer as? RefusingOutputTaskWriter)?.refused ?? [] { try sink.refuse(refusal) }
         } catch {
             writer.abort()
             throw error
@@ -336,6 +337,16 @@ final class TaskSink: RecordSink {
 
     func reject(_ error: DataError) throws {
         counts.read += 1
+        try count(error)
+    }
+
+    /// Counts a record the output refused after it was handed over: rejected instead of loaded.
+    func refuse(_ error: DataError) throws {
+        counts.loaded -= 1
+        try count(error)
+    }
+
+    private func count(_ error: DataError) throws {
         counts.rejected += 1
         try rejects.write(error)
         counters.lock.lock()

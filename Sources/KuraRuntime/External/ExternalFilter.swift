@@ -43,7 +43,7 @@ final class ExternalFilterPlugin: FilterPlugin {
 
     func makeFilter(input: Schema) throws -> PageFilter {
         let (process, schema) = try start(input: input)
-        return ExternalPageFilter(process: process, output: schema)
+        return ExternalPageFilter(process: process, input: input, output: schema)
     }
 }
 
@@ -51,10 +51,24 @@ final class ExternalFilterPlugin: FilterPlugin {
 enum Handshake {
     /// The first line kura writes: the protocol version, the plugin's kind and name, its options and the input
     /// schema.
-    static func request(kind: String, name: String, options: String, schema: Schema?) -> String {
+    /// `fields` are more members of the object, as JSON text (`"task":{…}` for outputs).
+    static func request(kind: String, name: String, options: String, schema: Schema?, fields: [String] = []) -> String {
         var line = "{\"kura_plugin_protocol\":1,\"kind\":\"\(kind)\",\"name\":\(PluginManifest.quoted(name)),\"options\":\(options)"
         if let schema { line += ",\"schema\":" + json(schema) }
+        for field in fields { line += "," + field }
         return line + "}\n"
+    }
+
+    /// Checks an output's reply `{"ready":true}`; throws its `{"error":…}`.
+    static func ready(fromReply line: ArraySlice<UInt8>, process: ExternalProcess) throws {
+        let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+        if let message = object?["error"] as? String {
+            _ = try? process.wait()
+            throw RunFailure("\(process.label) refused its options: \(message)")
+        }
+        guard object?["ready"] as? Bool == true else {
+            throw process.failure("answered the handshake with \"\(String(decoding: line.prefix(200), as: UTF8.self))\", not {\"ready\": true} or {\"error\": \"...\"}")
+        }
     }
 
     static func json(_ schema: Schema) -> String {
@@ -83,44 +97,72 @@ enum Handshake {
 }
 
 /// One task's side of an external filter: sends each page's records and reads one answer line per record.
+///
+/// When the output schema is the input schema, an answer identical to the line sent keeps the record as it is,
+/// without decoding it (a filter that passes most records through unchanged costs little more than the pipes).
 final class ExternalPageFilter: FinishingPageFilter {
     let process: ExternalProcess
     let output: Schema
     let decoder: JSONRowDecoder
-    var lines: [UInt8] = []
+    let encoder: JSONRowEncoder
+    let sameSchema: Bool
     /// Records answered so far, for messages.
     var answered = 0
 
-    init(process: ExternalProcess, output: Schema) {
+    init(process: ExternalProcess, input: Schema, output: Schema) {
         self.process = process
         self.output = output
         decoder = JSONRowDecoder(schema: output)
+        encoder = JSONRowEncoder(schema: input)
+        sameSchema = input == output
     }
 
     deinit { process.kill() }
 
     func filter(_ page: Page) throws -> Page {
-        lines.removeAll(keepingCapacity: true)
-        for row in 0..<page.rowCount {
-            page.appendJSONObject(row: row, to: &lines)
-            lines.append(10)
-        }
+        let lines = encoder.encode(page)
         if !lines.isEmpty { try process.send(lines) }
-        var builder = PageBuilder(schema: output, capacity: max(page.rowCount, 1))
-        for _ in 0..<page.rowCount {
-            guard let line = try process.readLine() else {
-                let status = try process.wait()
-                throw process.failure("exited (status \(status)) after answering \(answered) record(s), before answering them all")
-            }
-            answered += 1
-            do {
-                try decoder.append(line, to: &builder)
-            } catch let e as JSONRowDecoder.Failure {
-                process.kill()
-                throw process.failure("answered record \(answered) with \"\(String(decoding: line.prefix(200), as: UTF8.self))\": \(e.message)")
+        // Rows answered unchanged, in order, while every answer so far was; the builder starts at the first other.
+        var unchanged = 0
+        var builder: PageBuilder? = nil
+        try lines.withUnsafeBytes { sent in
+            for row in 0..<page.rowCount {
+                guard let line = try process.readLine() else {
+                    let status = try process.wait()
+                    throw process.failure("exited (status \(status)) after answering \(answered) record(s), before answering them all")
+                }
+                answered += 1
+                let start = row == 0 ? 0 : encoder.lineEnds[row - 1]
+                let same = sameSchema && Self.equal(line, UnsafeRawBufferPointer(rebasing: sent[start..<(encoder.lineEnds[row] - 1)]))
+                if same && builder == nil {
+                    unchanged += 1
+                    continue
+                }
+                if builder == nil {
+                    builder = PageBuilder(schema: output, capacity: max(page.rowCount, 1))
+                    for r in 0..<unchanged { builder!.copyRow(r, of: page) }
+                }
+                if same {
+                    builder!.copyRow(row, of: page)
+                } else {
+                    try decode(line, into: &builder!)
+                }
             }
         }
-        return builder.build()
+        return builder?.build() ?? page
+    }
+
+    private func decode(_ line: ArraySlice<UInt8>, into builder: inout PageBuilder) throws {
+        do {
+            try decoder.append(line, to: &builder)
+        } catch let e as JSONRowDecoder.Failure {
+            process.kill()
+            throw process.failure("answered record \(answered) with \"\(String(decoding: line.prefix(200), as: UTF8.self))\": \(e.message)")
+        }
+    }
+
+    static func equal(_ line: ArraySlice<UInt8>, _ sent: UnsafeRawBufferPointer) -> Bool {
+        line.count == sent.count && line.withUnsafeBytes { memcmp($0.baseAddress!, sent.baseAddress!, sent.count) == 0 }
     }
 
     func finish() throws {

@@ -60,6 +60,7 @@ public enum ExternalPlugins {
         let factory: PluginFactory
         switch manifest.kind {
         case .input: factory = .input { config, _ in try ExternalInputPlugin(manifest: manifest, config: config) }
+        case .output: factory = .output { config, _ in try ExternalOutputPlugin(manifest: manifest, config: config) }
         default: factory = .filter { config in try ExternalFilterPlugin(manifest: manifest, config: config) }
         }
         return PluginDescriptor(name: manifest.name, summary: manifest.summary, example: example, factory: factory)

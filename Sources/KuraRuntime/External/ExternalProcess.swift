@@ -43,6 +43,10 @@ final class ExternalProcess: @unchecked Sendable {
             throw SystemError("cannot create pipes for \(label): \(String(cString: strerror(errno)))")
         }
         for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Larger pipes than the default 64 KiB mean fewer switches between kura and the plugin (when the system
+        // refuses, the pipes keep their size).
+        _ = fcntl(inPipe[1], Self.setPipeSize, Self.pipeSize)
+        _ = fcntl(outPipe[0], Self.setPipeSize, Self.pipeSize)
         pid = try Self.spawn(command, directory: directory, label: label, stdin: inPipe[0], stdout: outPipe[1], stderr: errPipe[1])
         close(inPipe[0])
         close(outPipe[1])
@@ -53,6 +57,13 @@ final class ExternalProcess: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         startThreads(stderrFD: errPipe[0])
     }
+
+    /// The most bytes one read of standard output takes.
+    static let readSize = 1 << 18
+    /// The size asked for the pipes to and from the plugin: 1 MiB, the usual most an unprivileged process may set.
+    static let pipeSize: Int32 = 1 << 20
+    /// Linux's `F_SETPIPE_SZ`.
+    static let setPipeSize: Int32 = 1031
 
     deinit {
         kill()
@@ -124,10 +135,23 @@ final class ExternalProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Queues `bytes` for the plugin's standard input, waiting while the queue is full.
+    /// Queues `bytes` for the plugin's standard input, waiting while the queue is full (at most `timeoutSeconds`:
+    /// a plugin that stops reading for that long is stopped).
     func send(_ bytes: [UInt8]) throws {
-        if !queue.put(bytes) { throw failure("stopped reading its standard input (\(writeError.withLock { $0 } ?? "closed"))") }
+        switch queue.put(bytes, waitingAtMost: timeoutSeconds) {
+        case true?: return
+        case false?:
+            // It most likely exited: wait for it, so that its status and the whole of its standard error are known.
+            let status = (try? wait()).map { " and exited with status \($0)" } ?? ""
+            throw failure("stopped reading its standard input (\(writeError.withLock { $0 } ?? "closed"))\(status)")
+        case nil:
+            kill()
+            throw failure("read nothing of its standard input for \(Self.seconds(timeoutSeconds)) (timeout_seconds); it was stopped")
+        }
     }
+
+    /// Whether the plugin has not exited yet, as far as kura knows (it was neither reaped nor killed).
+    var isRunning: Bool { exitStatus == nil }
 
     /// Closes the plugin's standard input once the queued bytes are written.
     func closeInput() { queue.close() }
@@ -136,7 +160,12 @@ final class ExternalProcess: @unchecked Sendable {
     /// comes within the timeout.
     func readLine() throws -> ArraySlice<UInt8>? {
         while true {
-            if let lf = pending[pendingStart...].firstIndex(of: 10) {
+            let start = pendingStart
+            let lf: Int? = pending.withUnsafeBytes { b in
+                guard start < b.count, let p = memchr(b.baseAddress! + start, 10, b.count - start) else { return nil }
+                return b.baseAddress!.distance(to: UnsafeRawPointer(p))
+            }
+            if let lf {
                 let line = pending[pendingStart..<lf]
                 pendingStart = lf + 1
                 return line
@@ -167,9 +196,9 @@ final class ExternalProcess: @unchecked Sendable {
             throw failure("sent nothing for \(Self.seconds(timeoutSeconds)) (timeout_seconds); it was stopped")
         }
         let old = pending.count
-        pending.append(contentsOf: repeatElement(0, count: 1 << 16))
-        let n = pending.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress! + old, 1 << 16) }
-        pending.removeLast((1 << 16) - max(n, 0))
+        pending.append(contentsOf: repeatElement(0, count: Self.readSize))
+        let n = pending.withUnsafeMutableBytes { read(stdoutFD, $0.baseAddress! + old, Self.readSize) }
+        pending.removeLast(Self.readSize - max(n, 0))
         if n == 0 { reachedEOF = true }
         if n < 0 && errno != EINTR { throw failure("cannot read its standard output: \(String(cString: strerror(errno)))") }
     }

@@ -5,7 +5,7 @@ import KuraFormats
 /// An out-of-process plugin's `plugin.yml`: what it is, how to start it, and the options it takes.
 ///
 /// ```yaml
-/// kind: filter                 # filter or input
+/// kind: filter                 # filter, input or output
 /// name: mask
 /// summary: Replaces the named string columns by a hash.
 /// command: [python3, mask.py]  # run in the manifest's directory; a string is split on spaces
@@ -51,8 +51,8 @@ public struct PluginManifest: Sendable {
         for (key, _) in node.mappingEntries ?? [] where !Self.keys.contains(key) {
             throw fail(key, "unknown key '\(key)'", nearest(key, in: Self.keys).map { "did you mean '\($0)'?" } ?? "the keys are \(Self.keys.joined(separator: ", "))")
         }
-        guard let kindText = node["kind"]?.scalarText, let kind = PluginKind(rawValue: kindText), kind == .filter || kind == .input else {
-            throw fail("kind", "kind must be filter or input", "set kind: filter or kind: input")
+        guard let kindText = node["kind"]?.scalarText, let kind = PluginKind(rawValue: kindText), [.filter, .input, .output].contains(kind) else {
+            throw fail("kind", "kind must be filter, input or output", "set kind: filter, kind: input or kind: output")
         }
         guard let name = node["name"]?.scalarText, !name.isEmpty else { throw fail("name", "name is missing", "set name: to the plugin's type name") }
         let command: [String]
