@@ -198,6 +198,46 @@ final class JSONRowDecoder {
 
     /// Appends the record in `line` (a `null` line appends nothing: the record is filtered out).
     func append(_ line: ArraySlice<UInt8>, to builder: inout PageBuilder) throws {
+        do {
+            try appendStrict(line, to: &builder)
+        } catch let failure as Failure {
+            // The protocol lets doubles be bare `NaN`, `Infinity` and `-Infinity`, which JSON has not: quote them
+            // (a double column reads them back) and try once more.
+            guard let quoted = Self.quotingNonFiniteNumbers(line) else { throw failure }
+            try appendStrict(quoted[...], to: &builder)
+        }
+    }
+
+    /// `line` with every bare `NaN`, `Infinity` and `-Infinity` outside strings quoted, or nil when it has none.
+    static func quotingNonFiniteNumbers(_ line: ArraySlice<UInt8>) -> [UInt8]? {
+        let words: [[UInt8]] = [Array("-Infinity".utf8), Array("Infinity".utf8), Array("NaN".utf8)]
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 8)
+        var inString = false, escaped = false, changed = false
+        var i = line.startIndex
+        outer: while i < line.endIndex {
+            let b = line[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+            } else if b == UInt8(ascii: "\"") {
+                inString = true
+            } else {
+                for w in words where line[i...].starts(with: w) {
+                    out.append(UInt8(ascii: "\""))
+                    out += w
+                    out.append(UInt8(ascii: "\""))
+                    i += w.count
+                    changed = true
+                    continue outer
+                }
+            }
+            out.append(b)
+            i += 1
+        }
+        return changed ? out : nil
+    }
+
+    private func appendStrict(_ line: ArraySlice<UInt8>, to builder: inout PageBuilder) throws {
         try line.withUnsafeBytes { v in
             var i = 0
             while i < v.count && (v[i] == 32 || v[i] == 9 || v[i] == 13) { i += 1 }
