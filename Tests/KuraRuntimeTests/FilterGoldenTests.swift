@@ -8,7 +8,9 @@ import Testing
 /// (`Tests/Golden/filters/<case>/`), run through the real `kura` executable into SQLite.
 @Suite struct FilterGoldenTests {
     static let root = repositoryRoot + "/Tests/Golden/filters"
-    static let cases = ["column_example", "column_drop_columns", "row_conditions", "row_where", "expand_json_example", "expressions"]
+    static let cases = [
+        "column_example", "column_drop_columns", "column_jsonpath_columns", "column_jsonpath_add_columns", "column_jsonpath_drop_columns",
+        "column_jsonpath_brackets", "row_conditions", "row_where", "expand_json_example", "expressions"]
 
     func kura(_ args: [String], in dir: String) throws -> KuraExecutable.Outcome {
         let binary = try #require(KuraExecutable.path, "the kura executable was not built next to the tests")
