@@ -326,12 +326,13 @@ final class TaskSink: RecordSink {
 
     func emit(_ page: Page) throws {
         if let e = cancellation.error { throw e }
-        let (p, rejected): (Page, Int)
+        let result: (page: Page, rejected: Int)
         do {
-            (p, rejected) = try filters.apply(to: page) { try record($0.located(in: taskName)) }
+            result = try filters.apply(to: page) { try record($0.located(in: taskName)) }
         } catch let e as DataError {
             throw e.located(in: taskName)
         }
+        let (p, rejected) = result
         counts.read += page.rowCount
         counts.filtered += page.rowCount - rejected - p.rowCount
         counts.loaded += p.rowCount

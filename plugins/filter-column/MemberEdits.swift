@@ -136,8 +136,7 @@ extension ColumnFilterPlugin {
             }
             // Ancestors missing from a record are made empty ({} or []), as Embulk's filter does.
             for k in 1..<max(1, steps.count - 1) {
-                let empty = steps[k + 1] == .wildcard || { if case .index = steps[k + 1] { return true } else { return false } }()
-                let entry = EditNode.Entry(tail: steps[k], src: steps[k], fallback: Array((empty ? "[]" : "{}").utf8), node: nodes[k])
+                let entry = EditNode.Entry(tail: steps[k], src: steps[k], fallback: Array((steps[k + 1].isElement ? "[]" : "{}").utf8), node: nodes[k])
                 nodes[k - 1].put(entry, adding: p.adding, onlyIfAbsent: true)
             }
             let src = try sourceStep(spec, steps, key: p.key)
@@ -218,5 +217,13 @@ extension ColumnFilterPlugin {
         case .timestamp: break
         }
         return out
+    }
+}
+
+extension JSONPath.Step {
+    /// Whether the step names array elements (an index or `[*]`).
+    var isElement: Bool {
+        if case .member = self { return false }
+        return true
     }
 }
