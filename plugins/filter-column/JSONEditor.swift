@@ -196,6 +196,7 @@ enum JSONSpans {
     /// The members of the object `b`, or nil when `b` is not one.
     static func members(_ b: UnsafeRawBufferPointer) -> [Member]? {
         var out: [Member] = []
+        out.reserveCapacity(8)
         var i = 0
         skipWhitespace(b, &i)
         guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
@@ -225,6 +226,7 @@ enum JSONSpans {
     /// The elements of the array `b`, or nil when `b` is not one.
     static func elements(_ b: UnsafeRawBufferPointer) -> [Range<Int>]? {
         var out: [Range<Int>] = []
+        out.reserveCapacity(8)
         var i = 0
         skipWhitespace(b, &i)
         guard i < b.count, b[i] == UInt8(ascii: "[") else { return nil }

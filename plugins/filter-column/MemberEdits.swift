@@ -6,8 +6,9 @@ import KuraFormats
 ///
 /// A value whose path has no node is copied as it is, so a record only pays for the members it edits.
 final class EditNode {
-    /// One member (or element) that `columns` keeps or `add_columns` adds at this level.
-    struct Entry {
+    /// One member (or element) that `columns` keeps or `add_columns` adds at this level (a class, so walking the
+    /// entries per record retains one reference, not each of its arrays).
+    final class Entry {
         /// Where the member goes: its name, or its index.
         let tail: JSONPath.Step
         /// Where its value comes from (the same as `tail` without `src`).
