@@ -172,6 +172,45 @@ public protocol PageFilter: AnyObject {
     func filter(_ page: Page) throws -> Page
 }
 
+/// A filter that rejects records it cannot process: each goes to the run's reject store with its reason and counts
+/// as rejected, not filtered, so `read = loaded + rejected + filtered` still holds.
+///
+/// A rejected record's `DataError` leaves `file` empty (a filter does not know where a record came from); the
+/// runtime fills in the task's name. Called through `filter(_:)` alone, the filter throws its first reject instead,
+/// so no record is dropped unseen.
+public protocol RejectingPageFilter: PageFilter {
+    /// Filters `page`, handing each record it rejects to `reject`, which throws to stop the task (the error budget
+    /// is spent). The result holds the records that were neither rejected nor filtered out.
+    func filter(_ page: Page, rejecting reject: (DataError) throws -> Void) throws -> Page
+}
+
+extension RejectingPageFilter {
+    /// Filters `page`, failing on the first record the filter rejects.
+    public func filter(_ page: Page) throws -> Page {
+        try filter(page, rejecting: { throw $0 })
+    }
+}
+
+extension Array where Element == PageFilter {
+    /// Runs `page` through the filters in order, handing records they reject to `reject`; returns the output page
+    /// and how many records were rejected on the way.
+    public func apply(to page: Page, rejecting reject: (DataError) throws -> Void) throws -> (page: Page, rejected: Int) {
+        var p = page
+        var rejected = 0
+        for f in self {
+            if let r = f as? RejectingPageFilter {
+                p = try r.filter(p) { e in
+                    rejected += 1
+                    try reject(e)
+                }
+            } else {
+                p = try f.filter(p)
+            }
+        }
+        return (p, rejected)
+    }
+}
+
 /// A filter that holds something for its task (a process, a connection): `finish()` is called after the task's
 /// last page, and may fail the task.
 public protocol FinishingPageFilter: PageFilter {

@@ -166,7 +166,7 @@ public final class LoadRunner {
         let writer = try session.openTask(index)
         let sink = TaskSink(
             filters: filters, writer: writer, rejects: rejects, budget: pipeline.exec.maxErrors, counters: counters,
-            cancellation: cancellation)
+            cancellation: cancellation, taskName: task.name)
         let cpuAtStart = threadCPUSeconds()
         var readerCPU = 0.0
         do {
@@ -308,11 +308,13 @@ final class TaskSink: RecordSink {
     let budget: ErrorBudget
     let counters: RunCounters
     let cancellation: Cancellation
+    /// The task's name, put into the rejects and errors of filters (which do not know it).
+    let taskName: String
     var counts = RowCounts()
 
     init(
         filters: [PageFilter], writer: OutputTaskWriter, rejects: RejectWriter, budget: ErrorBudget, counters: RunCounters,
-        cancellation: Cancellation
+        cancellation: Cancellation, taskName: String
     ) {
         self.filters = filters
         self.writer = writer
@@ -320,14 +322,20 @@ final class TaskSink: RecordSink {
         self.budget = budget
         self.counters = counters
         self.cancellation = cancellation
+        self.taskName = taskName
     }
 
     func emit(_ page: Page) throws {
         if let e = cancellation.error { throw e }
-        var p = page
-        for f in filters { p = try f.filter(p) }
+        let result: (page: Page, rejected: Int)
+        do {
+            result = try filters.apply(to: page) { try record($0.located(in: taskName)) }
+        } catch let e as DataError {
+            throw e.located(in: taskName)
+        }
+        let (p, rejected) = result
         counts.read += page.rowCount
-        counts.filtered += page.rowCount - p.rowCount
+        counts.filtered += page.rowCount - rejected - p.rowCount
         counts.loaded += p.rowCount
         if p.rowCount > 0 { try writer.add(p) }
         counters.lock.lock()
@@ -337,16 +345,17 @@ final class TaskSink: RecordSink {
 
     func reject(_ error: DataError) throws {
         counts.read += 1
-        try count(error)
+        try record(error)
     }
 
     /// Counts a record the output refused after it was handed over: rejected instead of loaded.
     func refuse(_ error: DataError) throws {
         counts.loaded -= 1
-        try count(error)
+        try record(error)
     }
 
-    private func count(_ error: DataError) throws {
+    /// Writes a rejected record (already counted as read), counts it and checks the error budget.
+    func record(_ error: DataError) throws {
         counts.rejected += 1
         try rejects.write(error)
         counters.lock.lock()
@@ -357,6 +366,16 @@ final class TaskSink: RecordSink {
             throw RunFailure(
                 "more than exec.max_errors (\(n)) records were rejected (the last at \(error.location): \(error.message)); nothing was committed — see \(rejects.path)")
         }
+    }
+}
+
+extension DataError {
+    /// This error with `file` set to `task` when a filter left it empty.
+    func located(in task: String) -> DataError {
+        guard file.isEmpty else { return self }
+        var e = self
+        e.file = task
+        return e
     }
 }
 

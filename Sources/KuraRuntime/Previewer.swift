@@ -25,14 +25,21 @@ public struct Previewer {
         var rows = 0
         var rejects: [DataError] = []
         let logger: Logger
-        init(filters: [PageFilter], limit: Int, logger: Logger) {
+        /// The task's name, put into the rejects and errors of filters.
+        let task: String
+        init(filters: [PageFilter], limit: Int, logger: Logger, task: String) {
             self.filters = filters
+            self.task = task
             self.limit = limit
             self.logger = logger
         }
         func emit(_ page: Page) throws {
-            var p = page
-            for f in filters { p = try f.filter(p) }
+            var p: Page
+            do {
+                p = try filters.apply(to: page) { try reject($0.located(in: task)) }.page
+            } catch let e as DataError {
+                throw e.located(in: task)
+            }
             if limit > 0 && rows + p.rowCount > limit {
                 let keep = limit - rows
                 p = p.selecting(rows: (0..<p.rowCount).map { $0 < keep })
@@ -60,7 +67,7 @@ public struct Previewer {
         for task in plan.tasks {
             let parser = try pipeline.parser.makeParser(for: task, context: ctx)
             let filters = try pipeline.filters.enumerated().map { try $0.element.makeFilter(input: pipeline.schemas[$0.offset]) }
-            let sink = Collector(filters: filters, limit: limit == 0 ? 0 : limit - total, logger: ctx.logger)
+            let sink = Collector(filters: filters, limit: limit == 0 ? 0 : limit - total, logger: ctx.logger, task: task.name)
             do {
                 try runner.streamDecoded(task) { try parser.push($0, to: sink) }
                 try parser.finish(to: sink)

@@ -97,7 +97,7 @@ func columnFilter(_ node: ConfigNode) throws -> (Schema, [[Value]]) {
         #expect(badExpr?.path == "filters[0].add_columns[0].expr")
         #expect(badExpr?.message.contains("at column 5") == true)
         let path = configError { _ = try columnFilter(m(("columns", l(m(("name", s("$.json.foo"))))))) }
-        #expect(path?.fix?.contains("src") == true)
+        #expect(path?.fix?.contains("add {name: json} to columns") == true)
         let notJSON = configError { _ = try columnFilter(m(("columns", l(m(("name", s("x")), ("src", s("$.id.a"))))))) }
         #expect(notJSON?.path == "filters[0].columns[0].src")
         let duplicate = configError { _ = try columnFilter(m(("add_columns", l(m(("name", s("id")), ("src", s("id"))))))) }

@@ -51,12 +51,24 @@ func l(_ items: [ConfigNode]) -> ConfigNode { ConfigNode(.sequence(items)) }
         #expect(values[0][3] == .long(290))
     }
 
-    @Test func invalidRecordsAreSkippedOrStopTheRun() throws {
+    @Test func invalidRecordsAreRejectedOrStopTheRun() throws {
         let node = m(("json_column_name", s("payload")), ("expanded_columns", ejColumns(("a", "long"))))
-        let (_, values) = try expanded(node, [#"{"a":1}"#, #"{"a":"x"}"#, "{not json", #"{"a":3} trailing"#, #"{"a":4}"#])
-        #expect(values.map { $0[1] } == [.long(1), .long(4)])
+        let filter = try #require(try ExpandJSONFilterPlugin(config: section(node)).makeFilter(input: ejSchema) as? RejectingPageFilter)
+        var rejects: [DataError] = []
+        let docs = [#"{"a":1}"#, #"{"a":"x"}"#, "{not json", #"{"a":3} trailing"#, #"{"a":4}"#]
+        let out = try filter.filter(ejPage(docs)) { rejects.append($0) }
+        #expect(rows(out).map { $0[1] } == [.long(1), .long(4)])
+        #expect(rejects.map(\.code) == [.cast, .invalidJSON, .invalidJSON])
+        #expect(rejects.allSatisfy { $0.column == "payload" && $0.file.isEmpty })
+        #expect(rejects.map(\.rawText) == Array(docs[1...3]))
+        #expect(rejects[0].message.contains("'a': cannot read 'x' as long in {\"a\":\"x\"}"))
+        // Without a place for rejects, the first one fails instead of vanishing.
+        #expect(throws: DataError.self) { _ = try filter.filter(ejPage(docs)) }
         let stop = node.setting("stop_on_invalid_record", to: s("true"))
-        #expect(throws: DataError.self) { _ = try expanded(stop, [#"{"a":"x"}"#]) }
+        let stopping = try ExpandJSONFilterPlugin(config: section(stop)).makeFilter(input: ejSchema) as! RejectingPageFilter
+        let error = #expect(throws: DataError.self) { _ = try stopping.filter(ejPage(docs)) { _ in Issue.record("stop_on_invalid_record rejected") } }
+        #expect(error?.message.contains("set stop_on_invalid_record: false") == true)
+        #expect(error?.column == "payload")
     }
 
     @Test func booleanAndTimestampRules() throws {

@@ -5,7 +5,9 @@ extension ColumnFilterPlugin {
     /// The options of the `column` filter, as in Embulk's `embulk-filter-column`, plus `expr` for derived columns.
     ///
     /// `columns` keeps and orders columns (exclusive with `drop_columns`); `add_columns` appends columns after
-    /// them; `drop_columns` removes columns. Without `columns` and `drop_columns` every input column stays.
+    /// them; `drop_columns` removes columns. Without `columns` and `drop_columns` every input column stays. A
+    /// JSONPath `name` (`$.payload.key`, `$['payload']['a.b']`, `$.payload.items[0]`, `$.payload.items[*].id`)
+    /// edits the members inside json column `payload` the same three ways.
     public struct Options: Decodable, Sendable {
         /// The columns to keep, in the output's order (default: none, meaning every input column).
         public var columns: [ColumnSpec]
@@ -43,15 +45,19 @@ extension ColumnFilterPlugin {
 
     /// One entry of `columns` or `add_columns`.
     public struct ColumnSpec: Decodable, Sendable {
-        /// The output column's name (required).
+        /// The output column's name (required); a JSONPath such as `$.payload.key` names a member that `columns`
+        /// keeps (only the listed members of that object stay, in order) or `add_columns` adds (when absent) inside
+        /// the output json column `payload`, whose missing parents are made empty.
         public var name: String
         /// The input column copied (default: `name`); a JSONPath such as `$.payload.user.id` lifts that member out
-        /// of json column `payload`.
+        /// of json column `payload`; for a JSONPath `name`, the member copied, in the same object or array.
         public var src: String?
-        /// The value used where the source is null, or of a new column (default: none).
+        /// The value used where the source is null, or of a new column (default: none); for a JSONPath `name`,
+        /// the member's value where the source member is missing (a member that is null stays null).
         public var `default`: ConfigNode?
         /// The type of a new column, or of a value lifted by a JSONPath (required for a new column; default: the
-        /// source's type, `json` for a JSONPath, the expression's type for `expr`).
+        /// source's type, `json` for a JSONPath, the expression's type for `expr`); for a JSONPath `name`, the
+        /// type `default` is read as (required with `default`; not `timestamp`), the member itself is not changed.
         public var type: ColumnType?
         /// The format of a timestamp `default` (default: `default_timestamp_format`).
         public var format: String?
@@ -82,7 +88,8 @@ extension ColumnFilterPlugin {
 
     /// One entry of `drop_columns`.
     public struct DropSpec: Decodable, Sendable {
-        /// The name of the column to remove (required).
+        /// The name of the column to remove (required); a JSONPath such as `$.payload.key` or
+        /// `$.payload.items[*]` removes that member, or those elements, inside json column `payload`.
         public var name: String
 
         enum CodingKeys: String, CodingKey { case name }

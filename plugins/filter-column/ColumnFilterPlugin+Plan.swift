@@ -6,17 +6,18 @@ extension ColumnFilterPlugin {
     func plan(_ input: Schema) throws -> [Output] {
         var outputs: [Output] = []
         if !options.dropColumns.isEmpty {
-            for (i, d) in options.dropColumns.enumerated() {
-                if JSONPath.isPath(d.name) { throw jsonPathName("drop_columns[\(i)].name", d.name) }
-            }
-            let dropped = Set(options.dropColumns.map(\.name))
+            let dropped = Set(options.dropColumns.map(\.name).filter { !JSONPath.isPath($0) })
             outputs = input.columns.filter { !dropped.contains($0.name) }.map { Output(name: $0.name, type: $0.type, source: .copy($0.index)) }
         } else if !options.columns.isEmpty {
-            outputs = try options.columns.enumerated().map { try output($0.element, key: "columns[\($0.offset)]", input, adding: false) }
+            outputs = try options.columns.enumerated().filter { !JSONPath.isPath($0.element.name) }.map {
+                try output($0.element, key: "columns[\($0.offset)]", input, adding: false)
+            }
         } else {
             outputs = input.columns.map { Output(name: $0.name, type: $0.type, source: .copy($0.index)) }
         }
-        outputs += try options.addColumns.enumerated().map { try output($0.element, key: "add_columns[\($0.offset)]", input, adding: true) }
+        outputs += try options.addColumns.enumerated().filter { !JSONPath.isPath($0.element.name) }.map {
+            try output($0.element, key: "add_columns[\($0.offset)]", input, adding: true)
+        }
         var seen = Set<String>()
         for o in outputs where !seen.insert(o.name).inserted {
             throw error("", "the output has two columns named '\(o.name)'", fix: "rename one of them")
@@ -24,14 +25,8 @@ extension ColumnFilterPlugin {
         return outputs
     }
 
-    func jsonPathName(_ key: String, _ name: String) -> ConfigError {
-        error(key, "'\(name)' is a JSONPath; the column filter does not rewrite members inside a json column",
-            fix: "lift the member into a column of its own with {name: NEW_NAME, src: \"\(name)\"}, or use the expand_json filter")
-    }
-
     /// The output of entry `spec` of `columns` (`adding` false) or `add_columns`.
     func output(_ spec: ColumnSpec, key: String, _ input: Schema, adding: Bool) throws -> Output {
-        if JSONPath.isPath(spec.name) { throw jsonPathName("\(key).name", spec.name) }
         if let text = spec.expr {
             if spec.default != nil { throw error("\(key).default", "'default' does not apply to 'expr'", fix: "write coalesce(…, default) in the expression") }
             return Output(name: spec.name, type: spec.type ?? .string, source: .expression(text, key: "\(key).expr", type: spec.type))

@@ -3,16 +3,16 @@ import KuraExpressions
 import KuraFormats
 
 /// The `column` filter: keeps, orders, copies, adds and drops columns, as Embulk's `embulk-filter-column` does,
-/// with defaults for nulls, members lifted out of json columns by JSONPath, and columns computed by typed
-/// expressions (`expr`).
+/// with defaults for nulls, members lifted out of json columns by JSONPath, members kept, added and dropped inside
+/// json columns by JSONPath names, and columns computed by typed expressions (`expr`).
 ///
-/// Kept and copied columns share the input page's buffers; only defaults, constants, lifted members and
-/// expressions produce new values.
+/// Kept and copied columns share the input page's buffers; only defaults, constants, lifted members, edited json
+/// columns and expressions produce new values.
 public final class ColumnFilterPlugin: FilterPlugin {
     /// The registry entry of the filter.
     public static let descriptor = PluginDescriptor(
         name: "column",
-        summary: "Keeps, orders, copies, adds and drops columns; defaults for nulls, JSONPath members, typed expressions.",
+        summary: "Keeps, orders, copies, adds and drops columns and json members; defaults for nulls, typed expressions.",
         example: """
             type: column
             columns:
@@ -21,9 +21,13 @@ public final class ColumnFilterPlugin: FilterPlugin {
               - {name: price, default: 0.0}
               - {name: user_hash, expr: "sha256(string(user_id))"}
               - {name: browser, src: "$.attributes.browser", type: string}
+              - {name: attributes}
+              - {name: "$.attributes.browser"}
+              - {name: "$.attributes.items[*].sku"}
             add_columns:
               - {name: source, type: string, default: web}
               - {name: day, expr: "date_trunc('day', event_time, 'Asia/Tokyo')"}
+              - {name: "$.attributes.channel", type: string, default: web}
             """,
         factory: .filter { config in try ColumnFilterPlugin(config: config) })
 
@@ -70,6 +74,7 @@ public final class ColumnFilterPlugin: FilterPlugin {
 
     public func outputSchema(for input: Schema) throws -> Schema {
         let outputs = try plan(input)
+        _ = try memberEdits(outputs)
         let compiler = ExpressionCompiler(schema: input, zone: zone)
         var columns: [(name: String, type: ColumnType)] = []
         for o in outputs {
@@ -97,7 +102,8 @@ public final class ColumnFilterPlugin: FilterPlugin {
                 columns.append((o.name, o.type))
             }
         }
-        return ColumnProjection(schema: Schema(columns), outputs: outputs, expressions: expressions)
+        let editors = try memberEdits(outputs).mapValues(JSONEditor.init)
+        return ColumnProjection(schema: Schema(columns), outputs: outputs, expressions: expressions, editors: editors)
     }
 
     func compile(_ text: String, key: String, type: ColumnType?, _ compiler: ExpressionCompiler) throws -> CompiledExpression {
@@ -116,12 +122,15 @@ final class ColumnProjection: PageFilter {
     let expressions: [CompiledExpression?]
     var constants: [Int: ColumnVector] = [:]
     let members: MemberReader
+    /// The member edits of json output columns, by output position.
+    let editors: [Int: JSONEditor]
 
-    init(schema: Schema, outputs: [ColumnFilterPlugin.Output], expressions: [CompiledExpression?]) {
+    init(schema: Schema, outputs: [ColumnFilterPlugin.Output], expressions: [CompiledExpression?], editors: [Int: JSONEditor]) {
         self.schema = schema
         self.outputs = outputs
         self.expressions = expressions
         self.members = MemberReader(outputs)
+        self.editors = editors
     }
 
     func filter(_ page: Page) throws -> Page {
@@ -144,6 +153,7 @@ final class ColumnProjection: PageFilter {
             case .member: vectors.append(lifted[o]!)
             }
         }
+        for (o, editor) in editors { vectors[o] = editor.apply(vectors[o], rows: page.rowCount) }
         return Page(schema: schema, columns: vectors, rowCount: page.rowCount)
     }
 }

@@ -19,7 +19,8 @@ extension ExpandJSONFilterPlugin {
         /// The date of timestamp formats without a date part (default `1970-01-01`).
         public var defaultDate: String
         /// Whether a record whose JSON is invalid, or whose value does not fit its column, fails the run instead of
-        /// being skipped (skipped records count as filtered) (default false).
+        /// being rejected: a rejected record goes to the reject store with its reason (`INVALID_JSON` or `CAST`),
+        /// the json column and its value, and counts as rejected, within `exec.max_errors` (default false).
         public var stopOnInvalidRecord: Bool
         /// `LRU` or `NOOP`, accepted for compatibility; kura compiles the paths once and caches nothing (default
         /// none).

@@ -2,8 +2,8 @@ import KuraCore
 import KuraFormats
 
 /// Expands one page: scans each record's JSON once for every path, converts the values with Embulk's rules, and
-/// skips (or, with `stop_on_invalid_record`, fails on) records whose JSON or values are invalid.
-final class Expander: PageFilter {
+/// rejects (or, with `stop_on_invalid_record`, fails on) records whose JSON or values are invalid.
+final class Expander: RejectingPageFilter {
     let output: Schema
     let jsonColumn: Int
     let sources: [Int]
@@ -32,10 +32,12 @@ final class Expander: PageFilter {
 
     /// Why a record is invalid.
     struct Invalid: Error {
+        /// The reject's reason code: `INVALID_JSON` for malformed JSON, `CAST` for a value that does not fit.
+        var code: DataErrorCode = .cast
         var message: String
     }
 
-    func filter(_ page: Page) throws -> Page {
+    func filter(_ page: Page, rejecting reject: (DataError) throws -> Void) throws -> Page {
         var builder = PageBuilder(schema: output, capacity: max(1, page.rowCount))
         for r in 0..<page.rowCount {
             do {
@@ -44,13 +46,30 @@ final class Expander: PageFilter {
                 builder.finishRecord()
             } catch let e as Invalid {
                 builder.discardRecord()
-                if stopOnInvalidRecord {
-                    throw DataError(.unexpectedJSON, file: "filter expand_json", column: page.schema[jsonColumn].name,
-                        message: "expand_json found an invalid record: \(e.message); fix the data or set stop_on_invalid_record: false to skip such records")
-                }
+                let error = invalidRecord(row: r, of: page, e)
+                if stopOnInvalidRecord { throw error }
+                try reject(error)
             }
         }
         return builder.build()
+    }
+
+    /// The reject (or, with `stop_on_invalid_record`, the error) for invalid row `r`: the json column, what is wrong,
+    /// the start of the value in the message, and the whole value (up to `DataError.rawLimit` bytes) as raw bytes.
+    func invalidRecord(row r: Int, of page: Page, _ e: Invalid) -> DataError {
+        let name = page.schema[jsonColumn].name
+        var raw: [UInt8] = []
+        var length = 0
+        page.withBytes(row: r, column: jsonColumn) {
+            raw = Array($0.prefix(DataError.rawLimit))
+            length = $0.count
+        }
+        let excerpt = raw.withUnsafeBytes { JSON.excerpt($0) }
+        let fix = stopOnInvalidRecord
+            ? "fix the data, or set stop_on_invalid_record: false to reject such records and go on"
+            : "the record was rejected; fix the data or the expanded column's type"
+        return DataError(e.code, file: "", column: name,
+            message: "expand_json: column '\(name)': \(e.message) in \(excerpt); \(fix)", raw: raw, length: Int64(length))
     }
 
     func copyUnchanged(row r: Int, of page: Page, into b: inout PageBuilder) {
@@ -75,9 +94,9 @@ final class Expander: PageFilter {
             case .complete(let end):
                 var e = end
                 while e < doc.count, JSON.isWhitespace(doc[e]) { e += 1 }
-                if e < doc.count { throw Invalid(message: "text follows the JSON value at byte \(e)") }
-            case .invalid(let error): throw Invalid(message: "the JSON is invalid: \(error)")
-            case .needMoreData: throw Invalid(message: "the JSON ends early")
+                if e < doc.count { throw Invalid(code: .invalidJSON, message: "text follows the JSON value at byte \(e)") }
+            case .invalid(let error): throw Invalid(code: .invalidJSON, message: "the JSON is invalid: \(error)")
+            case .needMoreData: throw Invalid(code: .invalidJSON, message: "the JSON ends early")
             }
             for (o, s) in sources.enumerated() where s < 0 {
                 let t = -1 - s
