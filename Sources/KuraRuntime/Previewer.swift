@@ -49,7 +49,8 @@ public struct Previewer {
             if limit > 0 && rows >= limit { throw Enough() }
         }
         func reject(_ error: DataError) throws {
-            logger.warn("Skipped line \(error.location) (\(error.code): \(error.message)): \(error.rawText.prefix(500))")
+            // Debug only: the preview lists its rejected records after the records (`rejectsText`).
+            logger.debug("Skipped line \(error.location) (\(error.code): \(error.message)): \(error.rawText.prefix(500))")
             rejects.append(error)
         }
     }

@@ -95,16 +95,7 @@ public final class PostgreSQLWarehouse: WarehouseStore {
             if replacingLedger {
                 try connection.query("DELETE FROM \(s).files WHERE target = $1 AND run_id <> $2", [run.target, run.id])
             }
-            for e in entries {
-                try connection.query(
-                    """
-                    INSERT INTO \(s).files (target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected,
-                      rows_filtered)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    """,
-                    [e.target, e.path, e.size.map { String($0) }, e.mtime.map { "\($0)" }, e.runID,
-                     n(e.counts.read), n(e.counts.loaded), n(e.counts.rejected), n(e.counts.filtered)])
-            }
+            try Self.insert(entries, into: "\(s).files", connection: connection)
         }
     }
 
@@ -134,8 +125,7 @@ public final class PostgreSQLWarehouse: WarehouseStore {
     public func loadedFiles(target: String) throws -> Set<String> {
         if try checkVersion() == 0 { return [] }
         return try wrap("could not read the ledger \(schema).files") {
-            let rows = try connection.query("SELECT DISTINCT path FROM \(s).files WHERE target = $1", [target])
-            return Set(rows.rows.compactMap { $0.first ?? nil })
+            try Self.loadedFiles(target: target, in: "\(s).files", connection: connection)
         }
     }
 
@@ -144,33 +134,18 @@ public final class PostgreSQLWarehouse: WarehouseStore {
         return try wrap("could not read the runs in \(schema).runs") {
             try connection.query(
                 """
-                SELECT run_id, config_hash, target, mode, \(Self.micros("session_time")), \(Self.micros("recorded_at")),
-                  task_count, rows_read, rows_loaded, rows_rejected, rows_filtered
+                SELECT \(Self.runColumns)
                 FROM \(s).runs WHERE $1::text IS NULL OR target = $1
                 ORDER BY recorded_at DESC, run_id DESC LIMIT $2
                 """, [target, String(limit)]
-            ).rows.map { r in
-                RunRecord(
-                    id: r[0] ?? "", configHash: r[1] ?? "", target: r[2] ?? "", mode: r[3] ?? "",
-                    sessionTime: Self.timestamp(micros: r[4]), recordedAt: Self.timestamp(micros: r[5]),
-                    taskCount: Int(r[6] ?? "") ?? 0, counts: Self.counts(r, from: 7))
-            }
+            ).rows.map(Self.runRecord)
         }
     }
 
     public func ledger(target: String) throws -> [LedgerEntry] {
         if try checkVersion() == 0 { return [] }
         return try wrap("could not read the ledger \(schema).files") {
-            try connection.query(
-                """
-                SELECT target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected, rows_filtered
-                FROM \(s).files WHERE target = $1 ORDER BY path, run_id
-                """, [target]
-            ).rows.map { r in
-                LedgerEntry(
-                    target: r[0] ?? "", path: r[1] ?? "", size: r[2].flatMap { Int64($0) }, mtime: r[3].flatMap { Double($0) },
-                    runID: r[4] ?? "", counts: Self.counts(r, from: 5))
-            }
+            try Self.ledger(target: target, in: "\(s).files", connection: connection)
         }
     }
 
@@ -189,6 +164,57 @@ public final class PostgreSQLWarehouse: WarehouseStore {
                     byteOffset: r[4].flatMap { Int64($0) }, column: r[5], code: r[6] ?? "", message: r[7] ?? "",
                     raw: Self.bytes(hex: r[8] ?? ""), length: r[9].flatMap { Int64($0) })
             }
+        }
+    }
+
+    // MARK: - Statements shared with RedshiftWarehouse (the same SQL on both servers)
+
+    /// The columns of a runs row as `runRecord` reads them.
+    static let runColumns = """
+        run_id, config_hash, target, mode, \(micros("session_time")), \(micros("recorded_at")),
+          task_count, rows_read, rows_loaded, rows_rejected, rows_filtered
+        """
+
+    /// A run record from a row of `runColumns`.
+    static func runRecord(_ r: [String?]) -> RunRecord {
+        RunRecord(
+            id: r[0] ?? "", configHash: r[1] ?? "", target: r[2] ?? "", mode: r[3] ?? "",
+            sessionTime: timestamp(micros: r[4]), recordedAt: timestamp(micros: r[5]),
+            taskCount: Int(r[6] ?? "") ?? 0, counts: counts(r, from: 7))
+    }
+
+    /// Inserts ledger `entries` into the files table `table` (schema-qualified, as written in statements).
+    static func insert(_ entries: [LedgerEntry], into table: String, connection: PGConnection) throws {
+        func n(_ v: Int) -> String { String(v) }
+        for e in entries {
+            try connection.query(
+                """
+                INSERT INTO \(table) (target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected,
+                  rows_filtered)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """,
+                [e.target, e.path, e.size.map { String($0) }, e.mtime.map { "\($0)" }, e.runID,
+                 n(e.counts.read), n(e.counts.loaded), n(e.counts.rejected), n(e.counts.filtered)])
+        }
+    }
+
+    /// The paths loaded into `target` according to the files table `table`.
+    static func loadedFiles(target: String, in table: String, connection: PGConnection) throws -> Set<String> {
+        let rows = try connection.query("SELECT DISTINCT path FROM \(table) WHERE target = $1", [target])
+        return Set(rows.rows.compactMap { $0.first ?? nil })
+    }
+
+    /// The ledger entries of `target` in the files table `table`, ordered by path and run id.
+    static func ledger(target: String, in table: String, connection: PGConnection) throws -> [LedgerEntry] {
+        try connection.query(
+            """
+            SELECT target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected, rows_filtered
+            FROM \(table) WHERE target = $1 ORDER BY path, run_id
+            """, [target]
+        ).rows.map { r in
+            LedgerEntry(
+                target: r[0] ?? "", path: r[1] ?? "", size: r[2].flatMap { Int64($0) }, mtime: r[3].flatMap { Double($0) },
+                runID: r[4] ?? "", counts: counts(r, from: 5))
         }
     }
 

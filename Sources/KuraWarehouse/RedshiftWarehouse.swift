@@ -29,6 +29,10 @@ public final class RedshiftWarehouse: WarehouseStore {
     }
     let s: String
 
+    /// The version of these tables' layout, kept as the meta table's `schema_version` row (1: the only one so far;
+    /// it moves apart from PostgreSQL's numbering, which counts that store's own migrations).
+    public static let layoutVersion = 1
+
     /// The longest raw prefix of a rejected record kept (hex doubles it, within `VARCHAR(65535)`).
     public static let rawPrefixBytes = 32_000
 
@@ -55,13 +59,13 @@ public final class RedshiftWarehouse: WarehouseStore {
     }
 
     public func migrate() throws {
-        if try checkVersion() == WarehouseSchema.currentVersion { return }
+        if try checkVersion() == Self.layoutVersion { return }
         try wrap("could not create kura's tables in schema \(schema)") {
             try connection.execute(creation)
             try connection.query("DELETE FROM \(s).meta WHERE key = $1", [WarehouseSchema.versionKey])
             try connection.query(
                 "INSERT INTO \(s).meta (key, value) VALUES ($1, $2)",
-                [WarehouseSchema.versionKey, String(WarehouseSchema.currentVersion)])
+                [WarehouseSchema.versionKey, String(Self.layoutVersion)])
         }
     }
 
@@ -81,16 +85,7 @@ public final class RedshiftWarehouse: WarehouseStore {
             if replacingLedger {
                 try connection.query("DELETE FROM \(s).files WHERE target = $1 AND run_id <> $2", [run.target, run.id])
             }
-            for e in entries {
-                try connection.query(
-                    """
-                    INSERT INTO \(s).files (target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected,
-                      rows_filtered)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    """,
-                    [e.target, e.path, e.size.map { String($0) }, e.mtime.map { "\($0)" }, e.runID,
-                     n(e.counts.read), n(e.counts.loaded), n(e.counts.rejected), n(e.counts.filtered)])
-            }
+            try PostgreSQLWarehouse.insert(entries, into: "\(s).files", connection: connection)
         }
     }
 
@@ -119,43 +114,25 @@ public final class RedshiftWarehouse: WarehouseStore {
     public func loadedFiles(target: String) throws -> Set<String> {
         if try checkVersion() == 0 { return [] }
         return try wrap("could not read the ledger \(schema).files") {
-            let rows = try connection.query("SELECT DISTINCT path FROM \(s).files WHERE target = $1", [target])
-            return Set(rows.rows.compactMap { $0.first ?? nil })
+            try PostgreSQLWarehouse.loadedFiles(target: target, in: "\(s).files", connection: connection)
         }
     }
 
     public func runs(target: String?, limit: Int) throws -> [RunRecord] {
         if try checkVersion() == 0 { return [] }
-        let columns = """
-            run_id, config_hash, target, mode, \(PostgreSQLWarehouse.micros("session_time")),
-              \(PostgreSQLWarehouse.micros("recorded_at")), task_count, rows_read, rows_loaded, rows_rejected, rows_filtered
-            """
+        let head = "SELECT \(PostgreSQLWarehouse.runColumns) FROM \(s).runs"
         let order = "ORDER BY recorded_at DESC, run_id DESC LIMIT \(max(0, limit))"
         return try wrap("could not read the runs in \(schema).runs") {
-            let rows = try target.map { try connection.query("SELECT \(columns) FROM \(s).runs WHERE target = $1 \(order)", [$0]) }
-                ?? connection.query("SELECT \(columns) FROM \(s).runs \(order)", [])
-            return rows.rows.map { r in
-                RunRecord(
-                    id: r[0] ?? "", configHash: r[1] ?? "", target: r[2] ?? "", mode: r[3] ?? "",
-                    sessionTime: PostgreSQLWarehouse.timestamp(micros: r[4]), recordedAt: PostgreSQLWarehouse.timestamp(micros: r[5]),
-                    taskCount: Int(r[6] ?? "") ?? 0, counts: PostgreSQLWarehouse.counts(r, from: 7))
-            }
+            let rows = try target.map { try connection.query("\(head) WHERE target = $1 \(order)", [$0]) }
+                ?? connection.query("\(head) \(order)", [])
+            return rows.rows.map(PostgreSQLWarehouse.runRecord)
         }
     }
 
     public func ledger(target: String) throws -> [LedgerEntry] {
         if try checkVersion() == 0 { return [] }
         return try wrap("could not read the ledger \(schema).files") {
-            try connection.query(
-                """
-                SELECT target, path, size, mtime, run_id, rows_read, rows_loaded, rows_rejected, rows_filtered
-                FROM \(s).files WHERE target = $1 ORDER BY path, run_id
-                """, [target]
-            ).rows.map { r in
-                LedgerEntry(
-                    target: r[0] ?? "", path: r[1] ?? "", size: r[2].flatMap { Int64($0) }, mtime: r[3].flatMap { Double($0) },
-                    runID: r[4] ?? "", counts: PostgreSQLWarehouse.counts(r, from: 5))
-            }
+            try PostgreSQLWarehouse.ledger(target: target, in: "\(s).files", connection: connection)
         }
     }
 

@@ -78,6 +78,7 @@ import Testing
         #expect(table.stdout.contains("| id:long | fruit:string |"))
         #expect(table.stdout.contains("1 record(s) rejected (a run would reject them too):"))
         #expect(table.stdout.contains("data/a.csv:2 column 'id' [CAST]"))
+        #expect(!table.stderr.contains("Skipped line"), "the rejects are listed once, after the records")
         let vertical = try kura(["preview", "c.yml", "--vertical"], in: dir.path)
         #expect(vertical.stdout.contains("*************************** 1 ***************************\n     id:long: 1\nfruit:string: apple\n"))
         dir.write("seed.yml", "in: {type: file, path_prefix: data/}\nout: {type: \"null\"}\n")

@@ -17,14 +17,20 @@ import Testing
     @Test func theTablesUseOnlyRedshiftSQL() throws {
         let creation = RedshiftWarehouse.creation(schema: "kura").lowercased()
         for construct in Self.postgresOnly { #expect(!creation.contains(construct), "\(construct)") }
-        let source = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../Sources/KuraWarehouse/RedshiftWarehouse.swift"), encoding: .utf8)
-        let statements = source.split(separator: "\"\"\"").enumerated().filter { $0.offset % 2 == 1 }.map { $0.element.lowercased() }
-        #expect(statements.count >= 6)
-        for sql in statements {
+        // Every statement of RedshiftWarehouse, and those it shares with PostgreSQLWarehouse.
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/KuraWarehouse")
+        let own = try String(contentsOf: sources.appendingPathComponent("RedshiftWarehouse.swift"), encoding: .utf8)
+        let postgres = try String(contentsOf: sources.appendingPathComponent("PostgreSQLWarehouse.swift"), encoding: .utf8)
+        let shared = try #require(postgres.components(separatedBy: "// MARK: - Statements shared with RedshiftWarehouse").last)
+            .components(separatedBy: "/// Runs `body`").first ?? ""
+        func statements(_ text: String) -> [String] {
+            text.split(separator: "\"\"\"").enumerated().filter { $0.offset % 2 == 1 }.map { $0.element.lowercased() }
+        }
+        #expect(statements(own).count >= 4 && statements(shared).count >= 3)
+        for sql in statements(own) + statements(shared) {
             for construct in Self.postgresOnly where construct != " text" { #expect(!sql.contains(construct), "\(construct) in \(sql)") }
         }
+        for call in ["query(\"SELECT DISTINCT", "runColumns", "micros("] { #expect(shared.contains(call), "\(call)") }
     }
 
     @Test(.enabled(if: pg)) func theLedgerRunsAndRejectsRoundTrip() throws {
@@ -45,7 +51,7 @@ import Testing
         ])
         try store.recordRejects(runID: "r1", target: "\"public\".\"t\"", [DataError(.cast, file: "/d/a.csv", message: "second")])
         try db.execute("COMMIT")
-        #expect(try store.schemaVersion() == WarehouseSchema.currentVersion)
+        #expect(try store.schemaVersion() == RedshiftWarehouse.layoutVersion)
         #expect(try store.loadedFiles(target: "\"public\".\"t\"") == ["/d/a.csv"])
         let run = try #require(try store.runs(target: "\"public\".\"t\"", limit: 5).first)
         #expect(run.id == "r1" && run.counts == RowCounts(read: 5, loaded: 4, rejected: 1) && run.recordedAt == Timestamp(seconds: 1_700_000_100))
