@@ -84,11 +84,11 @@ struct JobStepRunner {
         try p.run()
         control.running(process: p)
         defer { control.running() }
-        var timedOut = false
+        let timedOut = Flag()
         if let seconds = job.timeoutSeconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {
                 if p.isRunning {
-                    timedOut = true
+                    timedOut.set()
                     // The command runs in a process group of its own: stop it and everything it started.
                     let pid = p.processIdentifier
                     if getpgid(pid) == pid { kill(-pid, SIGTERM) } else { p.terminate() }
@@ -98,7 +98,7 @@ struct JobStepRunner {
         forwardLines(pipe.fileHandleForReading)
         p.waitUntilExit()
         if let why = control.interruption { throw SystemError("the command was stopped: \(why)") }
-        if timedOut { throw SystemError("the command ran past the job's timeout_seconds (\(job.timeoutSeconds ?? 0)) and was stopped") }
+        if timedOut.isSet { throw SystemError("the command ran past the job's timeout_seconds (\(job.timeoutSeconds ?? 0)) and was stopped") }
         guard p.terminationReason == .exit, p.terminationStatus == 0 else {
             let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"
             throw SystemError("the command \(how)")
@@ -129,4 +129,16 @@ struct JobStepRunner {
         default: return "\(error)"
         }
     }
+}
+
+/// A flag set once from one thread and read from another.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Whether `set()` was called.
+    var isSet: Bool { lock.withLock { value } }
+
+    /// Sets the flag.
+    func set() { lock.withLock { value = true } }
 }
