@@ -28,9 +28,9 @@ struct JobStepRunner {
         switch step {
         case .load(.file(let file)):
             let path = runner.catalog.resolve(file, of: job)
-            try load(try loader.load(path: path), file: path)
+            try load(try loader.load(path: path), file: path, step: index)
         case .load(.inline(let node)):
-            try load(node, file: job.file)
+            try load(node, file: job.file, step: index)
         case .sql(let file):
             let path = runner.catalog.resolve(file, of: job)
             let text = try loader.render(try String(contentsOfFile: path, encoding: .utf8), file: path)
@@ -40,12 +40,14 @@ struct JobStepRunner {
         }
     }
 
-    /// Runs the load `config` for the session, stopping it when the job's timeout passes.
-    func load(_ config: ConfigNode, file: String) throws {
+    /// Runs the load `config` of step `step` (from 0) for the session, stopping it when the job's timeout passes;
+    /// the load's run id is the attempt's with the step's number (`….2`).
+    func load(_ config: ConfigNode, file: String, step: Int) throws {
         let env = runner.environment
         let context = PluginContext(workingDirectory: env.workingDirectory, sessionTime: variables.sessionTime, logger: logger)
         let pipeline = try LoadPipeline(config: config, file: file, registry: env.registry, context: context, shard: job.shard)
         let load = LoadRunner(pipeline: pipeline)
+        load.runID = "\(runID).\(step + 1)"
         load.showProgress = false
         if let seconds = job.timeoutSeconds {
             DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {

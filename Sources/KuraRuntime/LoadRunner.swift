@@ -65,13 +65,17 @@ public final class LoadRunner {
     /// Reload files the ledger says were already loaded (default false).
     public var force = false
 
+    /// The run's identifier (default: a new one, the UTC time plus a random suffix). A job's load step names its
+    /// runs after the job attempt (`<attempt run id>.<step>`), so the history can tell whose run it was.
+    public var runID: String?
+
     /// Runs the load; returns the result after commit, or throws with nothing committed.
     public func run(rejectsPathOverride: String? = nil) throws -> RunResult {
         let start = Date()
         let ctx = pipeline.context
         let plan = pipeline.plan
         let planned = plan.tasks
-        let runID = LoadRunner.makeRunID()
+        let runID = self.runID ?? LoadRunner.makeRunID()
         logger = pipeline.context.logger.with([("run_id", runID)])
         let rejectsPath = rejectsPathOverride ?? plan.exec.rejectsPath
         let rejects = RejectWriter(path: rejectsPath, runID: runID, logger: logger)

@@ -232,13 +232,20 @@ struct HistoryPages {
     static let maxLimit = 500
 }
 
-/// The runs each session's attempts recorded, by session time: a run belongs to the attempt of its session time
-/// during which it was recorded (from the attempt's start to a second after its finish).
+/// The runs each session's attempts recorded, by session time. A job's load runs are named after their attempt
+/// (`<attempt run id>.<step>`), which decides; a run named otherwise (recorded before that naming) belongs to the
+/// attempt of its session time during which it was recorded (from the attempt's start to a second after its finish).
 func matchRuns(_ runs: [RunRecord], to attempts: [JobAttempt]) -> [Timestamp: [RunRecord]] {
     let bySession = Dictionary(grouping: attempts, by: \.sessionTime)
+    let attemptIDs = Set(attempts.map(\.runID))
     var out: [Timestamp: [RunRecord]] = [:]
     for run in runs {
-        guard let recorded = run.recordedAt, let candidates = bySession[run.sessionTime] else { continue }
+        guard let candidates = bySession[run.sessionTime] else { continue }
+        if let dot = run.id.lastIndex(of: "."), run.id[run.id.index(after: dot)...].allSatisfy(\.isNumber) {
+            if attemptIDs.contains(String(run.id[..<dot])) { out[run.sessionTime, default: []].append(run) }
+            continue
+        }
+        guard let recorded = run.recordedAt else { continue }
         let inside = candidates.contains { a in
             recorded.nanos >= a.startedAt.nanos - 1_000_000_000
                 && a.finishedAt.map { recorded.nanos <= $0.nanos + 1_000_000_000 } ?? true

@@ -128,6 +128,10 @@ import Testing
             _ = try r.run(job, session: Timestamp(seconds: 1_704_067_200 + Int64(day) * 86_400), force: true)
         }
         #expect(try rows("SELECT id FROM t ORDER BY id") == [["1"], ["2"], ["3"]], "the ledger keeps each file once")
+        // Each load is named after its attempt and step, so the history knows whose run it was.
+        let attempts = Set(try rows("SELECT run_id FROM _kura_job_attempts WHERE job = 'j'").compactMap { $0[0] })
+        let loads = try rows("SELECT run_id FROM _kura_runs").compactMap { $0[0] }
+        #expect(loads.count == 3 && loads.allSatisfy { $0.hasSuffix(".1") && attempts.contains(String($0.dropLast(2))) }, "\(loads)")
     }
 
     @Test func aParallelBackfillRunsEverySessionOnceAndResumes() throws {

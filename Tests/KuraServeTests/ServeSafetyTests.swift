@@ -67,5 +67,9 @@ import Testing
         }
         let runs = [run("in-2", at: 3_005), run("between", at: 2_500), run("other-session", session: Timestamp(seconds: 5), at: 3_005), run("edge", at: 3_011)]
         #expect(matchRuns(runs, to: attempts)[s]?.map(\.id) == ["in-2", "edge"])
+        // A run named after an attempt belongs to it whenever it was recorded; one named after another job's
+        // attempt, though inside this attempt's time, does not.
+        let named = [run("b.1", at: 9_999), run("other-job.1", at: 3_005), run("a.2", at: 2_005)]
+        #expect(matchRuns(named, to: attempts)[s]?.map(\.id) == ["b.1", "a.2"])
     }
 }
