@@ -27,16 +27,7 @@ let pgpool = TestPgpool.current != nil
     /// A CSV load of `data/` into `table` through the pool, in `mode`.
     static func config(table: String, mode: String = "insert", extra: String = "") -> String {
         let pool = TestPgpool.current!, server = TestServer.current!
-        return """
-            in:
-              type: file
-              path_prefix: data/
-              parser:
-                type: csv
-                columns:
-                  - {name: id, type: long}
-                  - {name: name, type: string}
-            out:
+        return PostgreSQLCLITests.config(out: """
               type: postgresql
               host: \(pool.host)
               port: \(pool.port)
@@ -45,7 +36,7 @@ let pgpool = TestPgpool.current != nil
               table: \(table)
               mode: \(mode)
             \(extra)
-            """
+            """)
     }
 
     func kura(_ args: [String], in dir: String) throws -> KuraExecutable.Outcome {
